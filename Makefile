@@ -1,0 +1,51 @@
+# The two commands of the README: `make demo` and `make test`. Each creates .venv when missing and
+# installs in ONE pip call with constraints.txt (installing in steps lets pip move grpcio and
+# break esdbclient), then runs `pip check`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := constraints.txt
+AREA ?=
+
+.PHONY: help demo test lint bench install install-dev install-bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# A stamp per extra set: reinstalled when pyproject.toml or the constraints change.
+$(VENV)/.installed-%: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c $(CONSTRAINTS) -e ".$(if $(filter-out base,$*),[$*])"
+	$(BIN)/python -m pip check
+	@touch $@
+
+install: $(VENV)/.installed-base  ## runtime dependencies only
+install-dev: $(VENV)/.installed-dev  ## runtime + lint, types, tests
+install-bench: $(VENV)/.installed-dev,bench  ## runtime + dev + benchmark peers
+
+demo: install  ## run the platform's main job on the embedded default (no server needed)
+	$(BIN)/bookworm demo
+
+lint: install-dev  ## ruff (lint and format), mypy, import contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint  ## the whole suite: lint, types, import contracts, tests
+	$(BIN)/pytest
+
+bench: install-bench  ## every benchmark (or one: make bench AREA=eventstore)
+	@for area in $(or $(AREA),$(patsubst benchmarks/%.py,%,$(filter-out benchmarks/_%,$(wildcard benchmarks/*.py)))); do \
+		echo "== benchmarks/$$area.py"; $(BIN)/python -m benchmarks.$$area; \
+	done
+
+clean:  ## remove the environment and local data
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,91 @@
+"""The platform's settings: environment variables (or `.env`), read once into one typed object.
+
+Nothing reads the environment at import time: a composition root (the command line, the API's
+`create_app`, Dagster's definitions) calls `load_settings()` once and passes the object down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where every part of the platform keeps its data; the defaults need no server at all."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOOKWORM_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Path("var")
+    """Root of every embedded file: events, query tables, cache, search index, warehouse."""
+    event_store: str = ""
+    """`sqlite:///<path>` (default `<data dir>/events.db`), or `esdb://…` / `esdb+discover://…`."""
+    query_db_url: str = ""
+    """SQLAlchemy URL of the query tables (default `sqlite:///<data dir>/query.db`)."""
+    redis_url: str | None = None
+    """Redis for cache, idempotency keys and locks; unset: the file `<data dir>/cache.db`."""
+    qdrant_url: str | None = None
+    """Qdrant server; unset: the in-process Qdrant Edge index at `<data dir>/search/`."""
+    amqp_url: str | None = None
+    """RabbitMQ for integration events; unset: no broker."""
+    jwt_secret: SecretStr | None = None
+    """HS256 secret of the API's bearer tokens (embedded mode)."""
+    smtp_url: str | None = None
+    """SMTP server for emails; unset: `.eml` files in `<data dir>/outbox/`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_defaults(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        data_dir = Path(values.get("data_dir") or "var")
+        if not values.get("event_store"):
+            values["event_store"] = f"sqlite:///{data_dir / 'events.db'}"
+        if not values.get("query_db_url"):
+            values["query_db_url"] = f"sqlite:///{data_dir / 'query.db'}"
+        return values
+
+    @property
+    def cache_path(self) -> Path:
+        """The SQLite-file twin of Redis, used when `redis_url` is unset."""
+        return self.data_dir / "cache.db"
+
+    @property
+    def search_path(self) -> Path:
+        """The embedded search index, used when `qdrant_url` is unset."""
+        return self.data_dir / "search"
+
+    @property
+    def outbox_path(self) -> Path:
+        """Where the embedded email transport writes `.eml` files."""
+        return self.data_dir / "outbox"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB warehouse and its published snapshots."""
+        return self.data_dir / "warehouse"
+
+    @property
+    def dagster_home(self) -> Path:
+        """Dagster's home (run storage, logs)."""
+        return self.data_dir / "dagster_home"
+
+    def described(self) -> dict[str, str]:
+        """Every setting as text for display, secrets masked."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown[name] = "********"
+            else:
+                shown[name] = "(unset)" if value is None else str(value)
+        return shown
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment and `.env` once; keyword overrides win (tests, command-line flags)."""
+    return Settings(**overrides)
