@@ -1,0 +1,78 @@
+"""The `event_store` fixture: every adapter, each test with a fresh store and fresh stream names.
+
+A backend supplies only a factory; the contract tests are plain functions that take the store.
+The EventStoreDB adapter joins the parameter list when BOOKWORM_TEST_ESDB_URI is set.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from write_side.eventstore import Capability, EventStore
+from write_side.eventstore.factory import open_event_store
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How to open a store: `uri` names the same storage to another process (None: private)."""
+
+    name: str
+    uri: str | None
+    open: Callable[[], EventStore]
+
+
+def _sqlite_file(tmp_path: Path) -> Backend:
+    uri = f"sqlite:///{tmp_path / 'events.db'}"
+    return Backend("sqlite_file", uri, lambda: open_event_store(uri))
+
+
+def _sqlite_memory(tmp_path: Path) -> Backend:
+    return Backend("sqlite_memory", None, lambda: open_event_store("sqlite:///:memory:"))
+
+
+BACKENDS = {"sqlite_file": _sqlite_file, "sqlite_memory": _sqlite_memory}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """Each adapter in turn."""
+    return BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture
+def event_store(backend: Backend) -> Iterator[EventStore]:
+    """A fresh store of the backend under test, closed afterwards."""
+    store = backend.open()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def stream() -> Callable[[str], str]:
+    """Makes fresh stream names: `stream("book")` -> `book-<random hex>`."""
+    return lambda category="test": f"{category}-{uuid.uuid4().hex}"
+
+
+def requires(store: EventStore, capability: Capability) -> None:
+    """Skip, saying why, when the adapter lacks a capability the test needs."""
+    if capability not in store.capabilities:
+        pytest.skip(f"{store!r} lacks the {capability.value} capability")
+
+
+@pytest.fixture
+def empty_store(backend: Backend) -> Iterator[EventStore]:
+    """A store known to be empty; for backends shared between tests, the test is skipped."""
+    store = backend.open()
+    try:
+        if store.head_position() is not None:
+            pytest.skip(f"{store!r} is shared and already holds events")
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,15 @@
+"""Small builders shared by the contract tests."""
+
+from __future__ import annotations
+
+import json
+
+from write_side.eventstore import NewEvent
+
+
+def events(count: int, type: str = "Happened", **data: object) -> list[NewEvent]:
+    """`count` new events with JSON data carrying their index."""
+    return [
+        NewEvent(type=type, data=json.dumps({"n": n, **data}).encode(), metadata=b'{"m": 1}')
+        for n in range(count)
+    ]

@@ -1,0 +1,45 @@
+"""Open the event store a connection string names: `sqlite:///…` (embedded) or EventStoreDB."""
+
+from __future__ import annotations
+
+from typing import cast
+from urllib.parse import parse_qs, urlsplit
+
+from write_side.eventstore.errors import EventStoreError
+from write_side.eventstore.port import EventStore
+from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.eventstore.sqlite.schema import Synchronous
+
+_SYNCHRONOUS = ("FULL", "NORMAL", "OFF")
+
+
+class UnsupportedEventStore(EventStoreError):
+    """The connection string names a backend this build cannot open."""
+
+
+def open_event_store(uri: str) -> EventStore:
+    """The adapter for `uri`.
+
+    `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or `sqlite:///:memory:`, with
+    an optional `?synchronous=FULL|NORMAL|OFF` (default FULL: every commit is fsynced).
+    """
+    parts = urlsplit(uri)
+    if parts.scheme == "sqlite":
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        if not path:
+            raise UnsupportedEventStore(f"{uri!r} names no file (use sqlite:///path/events.db)")
+        options = parse_qs(parts.query)
+        synchronous = options.get("synchronous", ["FULL"])[-1].upper()
+        if synchronous not in _SYNCHRONOUS:
+            raise UnsupportedEventStore(
+                f"{uri!r}: synchronous must be one of {', '.join(_SYNCHRONOUS)}"
+            )
+        return SqliteEventStore(path, synchronous=cast(Synchronous, synchronous))
+    if parts.scheme in ("esdb", "esdb+discover", "kurrentdb", "kurrentdb+discover"):
+        raise UnsupportedEventStore(
+            f"{parts.scheme}:// needs the EventStoreDB adapter, which this build does not "
+            "include yet; use sqlite:///<path> (the embedded default)"
+        )
+    raise UnsupportedEventStore(
+        f"unknown event store {uri!r}: expected sqlite:///<path> or esdb://host:2113"
+    )

@@ -1,0 +1,130 @@
+"""One change notifier per process and database file, waking every subscriber on a commit.
+
+Commits of this process signal it directly. Commits of other processes are seen by one thread
+polling `PRAGMA data_version` every few milliseconds, and only while somebody is waiting:
+idle subscriptions block on a condition and cost no CPU of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from typing import ClassVar
+
+POLL_INTERVAL_S = 0.002
+
+
+class ChangeNotifier:
+    """Counts commits to one database; subscribers wait for the count to move."""
+
+    _shared: ClassVar[dict[str, ChangeNotifier]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path
+        self._cond = threading.Condition()
+        self._version = 0
+        self._waiters = 0
+        self._users = 0
+        self._closed = False
+        self._someone_waits = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    @classmethod
+    def for_file(cls, path: str) -> ChangeNotifier:
+        """The notifier of this process for `path`, shared by every store opened on it."""
+        key = os.path.realpath(path)
+        with cls._shared_lock:
+            notifier = cls._shared.get(key)
+            if notifier is None:
+                notifier = cls._shared[key] = cls(key)
+            notifier._users += 1
+            return notifier
+
+    @classmethod
+    def private(cls) -> ChangeNotifier:
+        """A notifier for an in-memory database, which no other process can change."""
+        notifier = cls(None)
+        notifier._users = 1
+        return notifier
+
+    def release(self) -> None:
+        """Give up one use; the last user stops the polling thread."""
+        with self._shared_lock:
+            self._users -= 1
+            if self._users > 0:
+                return
+            if self._path is not None:
+                self._shared.pop(self._path, None)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._someone_waits.set()
+        if self._poller is not None:
+            self._poller.join(timeout=2)
+
+    @property
+    def version(self) -> int:
+        """A number that changes after every commit; read it *before* reading the data."""
+        return self._version
+
+    def changed(self) -> None:
+        """Signal a commit made by this process."""
+        with self._cond:
+            self._version += 1
+            self._cond.notify_all()
+
+    def wait_for_change(self, since: int, timeout: float) -> bool:
+        """Block until the version differs from `since`; False on timeout or close."""
+        with self._cond:
+            if self._version != since:
+                return True
+            if self._closed:
+                return False
+            self._waiters += 1
+            self._start_polling()
+            try:
+                return (
+                    self._cond.wait_for(lambda: self._version != since or self._closed, timeout)
+                    and not self._closed
+                )
+            finally:
+                self._waiters -= 1
+
+    def wake_all(self) -> None:
+        """Wake every waiter without a change (used when subscriptions are stopped)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def _start_polling(self) -> None:
+        self._someone_waits.set()
+        if self._path is None or self._poller is not None:
+            return
+        self._poller = threading.Thread(
+            target=self._poll, name=f"bookworm-notifier:{os.path.basename(self._path)}", daemon=True
+        )
+        self._poller.start()
+
+    def _poll(self) -> None:
+        assert self._path is not None
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            (last,) = conn.execute("PRAGMA data_version").fetchone()
+            while not self._closed:
+                if self._waiters == 0:
+                    self._someone_waits.clear()
+                    # Re-check after clearing, so a waiter arriving in between is not missed.
+                    if self._waiters == 0:
+                        self._someone_waits.wait()
+                    # `last` is kept from before the idle spell: a commit made while nobody
+                    # waited costs one spurious wake-up, never a missed one.
+                    continue
+                time.sleep(POLL_INTERVAL_S)
+                (current,) = conn.execute("PRAGMA data_version").fetchone()
+                if current != last:
+                    last = current
+                    self.changed()
+        finally:
+            conn.close()

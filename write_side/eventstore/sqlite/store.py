@@ -1,0 +1,408 @@
+"""`SqliteEventStore`: the embedded event store, EventStoreDB's semantics in one SQLite file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from write_side.eventstore.errors import (
+    EventStoreClosed,
+    InvalidStreamName,
+    StreamDeleted,
+    StreamNotFound,
+)
+from write_side.eventstore.model import (
+    Capability,
+    EventFilter,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    StreamMetadata,
+    StreamState,
+    is_excluded_by_default,
+)
+from write_side.eventstore.port import EventStore, Subscription
+from write_side.eventstore.sqlite.group_commit import GroupCommitter
+from write_side.eventstore.sqlite.notifier import ChangeNotifier
+from write_side.eventstore.sqlite.schema import (
+    EVENT_COLUMNS,
+    Synchronous,
+    connect,
+    create_schema,
+)
+from write_side.eventstore.sqlite.subscription import CatchUpSubscription
+from write_side.eventstore.sqlite.transaction import WriteTx, fetch_stream
+
+PAGE_SIZE = 2000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Row = tuple[Any, ...]
+T = TypeVar("T")
+
+
+def _recorded(row: Row) -> RecordedEvent:
+    return RecordedEvent(
+        uuid.UUID(bytes=row[0]),
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        _EPOCH + timedelta(microseconds=row[8]),
+    )
+
+
+class SqliteEventStore(EventStore):
+    """The embedded event store: a SQLite file in WAL mode, shared by threads and processes.
+
+    `path=":memory:"` gives a private in-memory store for tests (one process, not durable).
+    `synchronous="FULL"` (the default) fsyncs every commit, so an acknowledged append survives
+    `kill -9` and power loss; concurrent appends of one process share commits (group commit).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        synchronous: Synchronous = "FULL",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._memory = str(path) == ":memory:"
+        self._path = str(path)
+        self._clock = clock
+        self._closed = False
+        self._lock = threading.RLock()
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._all_readers: list[sqlite3.Connection] = []
+        if self._memory:
+            self._writer = connect(":memory:", synchronous=synchronous)
+            self._notifier = ChangeNotifier.private()
+            self.capabilities = frozenset({Capability.GROUP_COMMIT})
+        else:
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self._writer = connect(self._path, synchronous=synchronous)
+            self._notifier = ChangeNotifier.for_file(self._path)
+            durable = {Capability.CRASH_DURABLE} if synchronous == "FULL" else set()
+            self.capabilities = frozenset(
+                {Capability.MULTI_PROCESS, Capability.GROUP_COMMIT, *durable}
+            )
+        create_schema(self._writer)
+        self._committer: GroupCommitter[WriteTx] = GroupCommitter(
+            self._writing, self._begin_tx, self._notifier.changed
+        )
+
+    def __repr__(self) -> str:
+        return f"SqliteEventStore({self._path!r})"
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def append(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: ExpectedVersion
+    ) -> int:
+        _check_name(stream)
+        _check_expected(expected_version)
+        if not events:
+            raise ValueError("append needs at least one event")
+        batch = list(events)
+        return self._write(lambda tx: tx.append(stream, batch, expected_version))
+
+    def set_stream_metadata(
+        self, stream: str, metadata: StreamMetadata, *, expected_version: ExpectedVersion
+    ) -> int:
+        _check_name(stream)
+        _check_expected(expected_version)
+        return self._write(lambda tx: tx.set_metadata(stream, metadata, expected_version))
+
+    def delete_stream(self, stream: str, *, expected_version: ExpectedVersion) -> None:
+        _check_name(stream)
+        _check_expected(expected_version)
+        self._write(lambda tx: tx.delete(stream, expected_version))
+
+    def tombstone_stream(self, stream: str, *, expected_version: ExpectedVersion) -> None:
+        _check_name(stream)
+        _check_expected(expected_version)
+        self._write(lambda tx: tx.tombstone(stream, expected_version))
+
+    def _write(self, work: Callable[[WriteTx], T]) -> T:
+        self._ensure_open()
+        return self._committer.run(work)
+
+    def _begin_tx(self, conn: sqlite3.Connection) -> WriteTx:
+        return WriteTx(conn, int(self._clock() * 1_000_000))
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        with self._lock if self._memory else _NO_LOCK:
+            yield self._writer
+
+    # -- reads --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        self._ensure_open()
+        if self._memory:
+            with self._lock:
+                yield self._writer
+            return
+        with self._lock:
+            conn = self._idle_readers.pop() if self._idle_readers else None
+        if conn is None:
+            conn = connect(self._path, synchronous="NORMAL")
+            with self._lock:
+                self._all_readers.append(conn)
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                if self._closed:
+                    conn.close()
+                else:
+                    self._idle_readers.append(conn)
+
+    def read_stream(
+        self,
+        stream: str,
+        *,
+        from_revision: int | None = None,
+        backwards: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        _check_name(stream, allow_metastream=True)
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                row = fetch_stream(conn, stream)
+                if row.tombstoned:
+                    raise StreamDeleted(stream)
+                if row.last_revision < 0 or row.soft_deleted:
+                    raise StreamNotFound(stream)
+                lowest = max(row.truncate_before or 0, 0)
+                if row.max_count is not None:
+                    lowest = max(lowest, row.last_revision - row.max_count + 1)
+                oldest_us = (
+                    -1 if row.max_age is None else int((self._clock() - row.max_age) * 1_000_000)
+                )
+                if backwards:
+                    start = row.last_revision if from_revision is None else from_revision
+                    sql = (
+                        "revision <= ? AND revision >= ? AND recorded_at >= ? "
+                        "ORDER BY revision DESC"
+                    )
+                    args: tuple[int, ...] = (start, lowest, oldest_us)
+                else:
+                    start = max(lowest, from_revision or 0)
+                    sql = "revision >= ? AND recorded_at >= ? ORDER BY revision"
+                    args = (start, oldest_us)
+                rows = conn.execute(
+                    f"SELECT {EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
+                    f"WHERE e.stream_id = ? AND {sql} LIMIT ?",
+                    (row.id, *args, -1 if limit is None else limit),
+                ).fetchall()
+            finally:
+                conn.execute("COMMIT")
+        return [_recorded(r) for r in rows]
+
+    def read_all(
+        self,
+        *,
+        from_position: int | None = None,
+        backwards: bool = False,
+        limit: int | None = None,
+        filter: EventFilter | None = None,
+        include_system: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        remaining = -1 if limit is None else limit
+        if backwards:
+            cursor = 2**63 - 1 if from_position is None else from_position + 1
+        else:
+            cursor = -1 if from_position is None else from_position - 1
+        while remaining != 0:
+            events, last = self._page(cursor, backwards, filter, include_system)
+            if last is None:
+                return
+            cursor = last
+            for event in events:
+                yield event
+                remaining -= 1
+                if remaining == 0:
+                    return
+
+    def _page(
+        self, cursor: int, backwards: bool, filter: EventFilter | None, include_system: bool
+    ) -> tuple[list[RecordedEvent], int | None]:
+        """One page of `$all` strictly after (or before) `cursor`, and the last position read."""
+        order = "e.position < ? ORDER BY e.position DESC" if backwards else "e.position > ? "
+        order += "" if backwards else "ORDER BY e.position"
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
+                f"WHERE {order} LIMIT {PAGE_SIZE}",
+                (cursor,),
+            ).fetchall()
+        if not rows:
+            return [], None
+        if filter is None and include_system:
+            return [_recorded(r) for r in rows], rows[-1][7]
+        matches = filter.matches if filter is not None else None
+        return [
+            _recorded(r)
+            for r in rows
+            if (include_system or not is_excluded_by_default(r[5]))
+            and (matches is None or matches(r[5], r[1]))
+        ], rows[-1][7]
+
+    def get_stream_metadata(self, stream: str) -> tuple[StreamMetadata, int | None]:
+        _check_name(stream)
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                if fetch_stream(conn, stream).tombstoned:
+                    raise StreamDeleted(stream)
+                return WriteTx(conn, 0).current_metadata(stream)
+            finally:
+                conn.execute("COMMIT")
+
+    def head_position(self, filter: EventFilter | None = None) -> int | None:
+        last = next(self.read_all(backwards=True, limit=1, filter=filter), None)
+        return None if last is None else last.position
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def subscribe_to_all(
+        self,
+        *,
+        from_position: int | None = None,
+        from_end: bool = False,
+        filter: EventFilter | None = None,
+        include_system: bool = False,
+        include_checkpoints: bool = False,
+        include_caught_up: bool = False,
+    ) -> Subscription:
+        self._ensure_open()
+        if from_end:
+            after = next(self.read_all(backwards=True, limit=1, include_system=True), None)
+            start = 0 if after is None else after.position
+        else:
+            start = 0 if from_position is None else from_position
+
+        def read_page(cursor: int) -> tuple[list[RecordedEvent], int | None, int | None]:
+            events, last = self._page(cursor, False, filter, include_system)
+            return events, last, last
+
+        return CatchUpSubscription(
+            read_page,
+            self._notifier,
+            after=start,
+            after_position=start or None,
+            is_closed=lambda: self._closed,
+            include_checkpoints=include_checkpoints,
+            include_caught_up=include_caught_up,
+        )
+
+    def subscribe_to_stream(
+        self,
+        stream: str,
+        *,
+        from_revision: int | None = None,
+        from_end: bool = False,
+        include_caught_up: bool = False,
+    ) -> Subscription:
+        _check_name(stream, allow_metastream=True)
+        self._ensure_open()
+        if from_end:
+            with self._reading() as conn:
+                start = fetch_stream(conn, stream).last_revision
+        else:
+            start = -1 if from_revision is None else from_revision
+
+        def read_page(cursor: int) -> tuple[list[RecordedEvent], int | None, int | None]:
+            with self._reading() as conn:
+                conn.execute("BEGIN")
+                try:
+                    row = fetch_stream(conn, stream)
+                    if row.tombstoned:
+                        raise StreamDeleted(stream)
+                    rows = conn.execute(
+                        f"SELECT {EVENT_COLUMNS} FROM events e "
+                        "JOIN streams s ON s.id = e.stream_id "
+                        f"WHERE e.stream_id = ? AND e.revision > ? AND e.revision >= ? "
+                        f"ORDER BY e.revision LIMIT {PAGE_SIZE}",
+                        (row.id, cursor, row.truncate_before or 0),
+                    ).fetchall()
+                    if not rows and row.last_revision > cursor:
+                        # Everything new is hidden (truncated or deleted): move past it.
+                        return [], row.last_revision, None
+                finally:
+                    conn.execute("COMMIT")
+            if not rows:
+                return [], None, None
+            return [_recorded(r) for r in rows], rows[-1][6], rows[-1][7]
+
+        return CatchUpSubscription(
+            read_page,
+            self._notifier,
+            after=start,
+            after_position=None,
+            is_closed=lambda: self._closed,
+            include_caught_up=include_caught_up,
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            readers, self._idle_readers = self._idle_readers, []
+        self._notifier.wake_all()
+        self._notifier.release()
+        for conn in readers:
+            conn.close()
+        with self._lock:
+            self._writer.close()
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise EventStoreClosed(f"{self!r} is closed")
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+def _check_name(stream: str, *, allow_metastream: bool = False) -> None:
+    if not isinstance(stream, str) or not stream:
+        raise InvalidStreamName(f"a stream name must be a non-empty string, got {stream!r}")
+    if stream.startswith("$$") and not allow_metastream:
+        raise InvalidStreamName(
+            f"{stream!r} is a metadata stream; use set_stream_metadata / get_stream_metadata"
+        )
+
+
+def _check_expected(expected_version: ExpectedVersion) -> None:
+    if isinstance(expected_version, StreamState):
+        return
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise TypeError(
+            f"expected_version must be a revision or a StreamState, got {expected_version!r}"
+        )
+    if expected_version < 0:
+        raise ValueError(f"expected_version must be >= 0, got {expected_version}")

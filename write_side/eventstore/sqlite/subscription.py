@@ -1,0 +1,81 @@
+"""Catch-up subscriptions over the SQLite store: page through history, then wait on the notifier."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from write_side.eventstore.errors import EventStoreClosed
+from write_side.eventstore.model import CaughtUp, Checkpoint, RecordedEvent
+from write_side.eventstore.port import Subscription, SubscriptionItem
+from write_side.eventstore.sqlite.notifier import ChangeNotifier
+
+#: Upper bound on one wait, so a subscription notices a closed store even without a wake-up.
+_MAX_WAIT_S = 0.5
+
+#: Reads the page after a cursor (a position in `$all`, a revision in a stream) and returns the
+#: events that pass the filter, the last cursor and the last commit position it scanned
+#: (both None when there was nothing new).
+PageReader = Callable[[int], tuple[list[RecordedEvent], int | None, int | None]]
+
+
+class CatchUpSubscription(Subscription):
+    """History page by page, then the live tail; the cursor is a position or a revision."""
+
+    def __init__(
+        self,
+        read_page: PageReader,
+        notifier: ChangeNotifier,
+        *,
+        after: int,
+        after_position: int | None,
+        is_closed: Callable[[], bool],
+        include_checkpoints: bool = False,
+        include_caught_up: bool = False,
+    ) -> None:
+        self._read_page = read_page
+        self._notifier = notifier
+        self._after = after
+        self._position = after_position
+        self._is_closed = is_closed
+        self._include_checkpoints = include_checkpoints
+        self._include_caught_up = include_caught_up
+        self._buffer: deque[SubscriptionItem] = deque()
+        self._caught_up = False
+        self._stopped = threading.Event()
+
+    def __next__(self) -> SubscriptionItem:
+        while not self._buffer:
+            if self._stopped.is_set():
+                raise StopIteration
+            if self._is_closed():
+                self._stopped.set()
+                raise EventStoreClosed("the event store was closed under this subscription")
+            # Read the version *before* the data: a commit after our read then always wakes us.
+            seen = self._notifier.version
+            events, cursor, position = self._read_page(self._after)
+            if cursor is not None:
+                self._buffer.extend(events)
+                self._after, self._position = cursor, position
+                skipped_tail = not events or events[-1].position != position
+                if skipped_tail and self._include_checkpoints and position is not None:
+                    self._buffer.append(Checkpoint(position))
+                continue
+            if not self._caught_up:
+                self._caught_up = True
+                if self._include_caught_up:
+                    self._buffer.append(CaughtUp(self._position))
+                    continue
+            self._notifier.wait_for_change(seen, _MAX_WAIT_S)
+        return self._buffer.popleft()
+
+    def stop(self) -> None:
+        """End the subscription; a blocked reader wakes and its iteration ends."""
+        self._stopped.set()
+        self._notifier.wake_all()
+
+    @property
+    def cursor(self) -> int:
+        """The last position (or revision) this subscription has considered."""
+        return self._after
