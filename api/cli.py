@@ -1,0 +1,112 @@
+"""The `bookworm` command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api import bootstrap
+from api.settings import load_settings
+from write_side.eventstore import EventFilter, RecordedEvent
+
+app = typer.Typer(help="BookWorm Event Platform.", no_args_is_help=True)
+events_app = typer.Typer(help="Read the event store.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+console = Console()
+
+
+@app.command()
+def demo() -> None:
+    """Run the platform's main job on the configured store (embedded by default)."""
+    from api.demo import run_demo
+
+    settings = load_settings()
+    console.print(f"event store: [bold]{settings.event_store}[/]")
+    with bootstrap.event_store(settings) as store:
+        run_demo(store, console)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print the effective settings (environment, `.env`, defaults), secrets masked."""
+    table = Table("setting", "value")
+    for name, value in load_settings().described().items():
+        table.add_row(f"BOOKWORM_{name.upper()}", value)
+    console.print(table)
+
+
+def _events_table(title: str, events: list[RecordedEvent]) -> Table:
+    table = Table(title=title)
+    for column in ("position", "stream", "rev", "type", "recorded at", "bytes"):
+        table.add_column(column)
+    for e in events:
+        table.add_row(
+            str(e.position),
+            e.stream,
+            str(e.revision),
+            e.type,
+            e.recorded_at.isoformat(timespec="milliseconds"),
+            str(len(e.data)),
+        )
+    return table
+
+
+@events_app.command("head")
+def events_head() -> None:
+    """The position of the last event."""
+    with bootstrap.event_store(load_settings()) as store:
+        console.print(store.head_position())
+
+
+@events_app.command("all")
+def events_all(
+    from_position: Annotated[int | None, typer.Option(help="first position (inclusive)")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many events")] = 20,
+    backwards: Annotated[bool, typer.Option(help="newest first")] = False,
+    stream_prefix: Annotated[
+        list[str] | None, typer.Option("--stream-prefix", help="only these stream prefixes")
+    ] = None,
+    event_type: Annotated[
+        list[str] | None, typer.Option("--type", help="only these event types")
+    ] = None,
+    system: Annotated[bool, typer.Option(help="include system and snapshot streams")] = False,
+) -> None:
+    """Read `$all`, optionally filtered by stream prefix or event type (one kind)."""
+    if stream_prefix and event_type:
+        raise typer.BadParameter("filter on stream prefixes or on event types, not both")
+    event_filter = (
+        EventFilter.stream_prefixes(*stream_prefix)
+        if stream_prefix
+        else EventFilter.event_types(*event_type)
+        if event_type
+        else None
+    )
+    with bootstrap.event_store(load_settings()) as store:
+        found = list(
+            store.read_all(
+                from_position=from_position,
+                backwards=backwards,
+                limit=limit,
+                filter=event_filter,
+                include_system=system,
+            )
+        )
+    console.print(_events_table("$all", found))
+
+
+@events_app.command("stream")
+def events_stream(
+    name: Annotated[str, typer.Argument(help="the stream, e.g. book-<id>")],
+    from_revision: Annotated[int | None, typer.Option(help="first revision (inclusive)")] = None,
+    limit: Annotated[int | None, typer.Option(help="at most this many events")] = None,
+    backwards: Annotated[bool, typer.Option(help="newest first")] = False,
+) -> None:
+    """Read one stream."""
+    with bootstrap.event_store(load_settings()) as store:
+        found = store.read_stream(
+            name, from_revision=from_revision, limit=limit, backwards=backwards
+        )
+    console.print(_events_table(name, found))
