@@ -51,7 +51,7 @@ BOOKS = [("The Pragmatic Programmer", "39.99"), ("Dune", "9.99"), ("Domain-Drive
 def run_demo(store: EventStore, console: Console) -> int:
     """Append the sample, show idempotency and a conflict, read it back; return events read."""
     started = time.perf_counter()
-    run_id = new_id().hex[:8]
+    run_id = new_id().hex[-8:]  # the random end: the start is the timestamp
     metadata = EventMetadata.new_correlation(occurred_at=datetime.now(UTC), actor="demo")
 
     streams: list[str] = []

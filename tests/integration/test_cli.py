@@ -1,0 +1,70 @@
+"""The `bookworm` command line against a real embedded store in a temporary data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("BOOKWORM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("BOOKWORM_EVENT_STORE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+def test_demo_appends_reads_back_and_can_run_again(runner: CliRunner, tmp_path: Path) -> None:
+    """The main job writes its sample, shows the retry and the conflict, and is repeatable."""
+    first = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert first.exit_code == 0, first.output
+    assert "appended 6 events to 3 streams" in first.output
+    assert "conflicting append refused" in first.output
+    assert "the store now holds 6 events" in first.output
+    assert (tmp_path / "var" / "events.db").exists()
+
+    second = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert second.exit_code == 0, second.output
+    assert "the store now holds 12 events" in second.output
+
+
+def test_events_commands_read_what_the_demo_wrote(runner: CliRunner) -> None:
+    """`events head`, `events all` with filters and `events stream` read the store."""
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+
+    head = runner.invoke(app, ["events", "head"])
+    assert head.exit_code == 0
+    assert head.output.strip() == "6"
+
+    listing = runner.invoke(
+        app, ["events", "all", "--type", "SampleBookListed"], env={"COLUMNS": "200"}
+    )
+    assert listing.exit_code == 0
+    assert listing.output.count("SampleBookListed") == 3
+    assert "SampleBookRepriced" not in listing.output
+
+    system = runner.invoke(app, ["events", "all", "--system", "--limit", "100"])
+    assert system.exit_code == 0
+
+    missing = runner.invoke(app, ["events", "stream", "book-missing"])
+    assert missing.exit_code != 0
+    assert "not found" in str(missing.exception)
+
+
+def test_settings_command_shows_effective_values(runner: CliRunner, tmp_path: Path) -> None:
+    """`bookworm settings` prints each variable with its effective value."""
+    result = runner.invoke(app, ["settings"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "BOOKWORM_EVENT_STORE" in result.output
+    assert f"sqlite:///{tmp_path / 'var' / 'events.db'}" in result.output
+
+
+def test_filters_of_two_kinds_are_refused(runner: CliRunner) -> None:
+    """One filter kind per read, as EventStoreDB allows."""
+    result = runner.invoke(app, ["events", "all", "--type", "A", "--stream-prefix", "b"])
+    assert result.exit_code != 0
+    assert "not both" in result.output

@@ -1,0 +1,49 @@
+"""Opening the event store a connection string names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from write_side.eventstore import Capability
+from write_side.eventstore.factory import UnsupportedEventStore, open_event_store
+from write_side.eventstore.sqlite import SqliteEventStore
+
+
+def test_a_sqlite_uri_opens_a_durable_file_store(tmp_path: Path) -> None:
+    """`sqlite:////abs/path` opens that file, fsyncing every commit by default."""
+    path = tmp_path / "nested" / "events.db"
+    with open_event_store(f"sqlite:///{path}") as store:
+        assert isinstance(store, SqliteEventStore)
+        assert Capability.CRASH_DURABLE in store.capabilities
+        assert Capability.MULTI_PROCESS in store.capabilities
+    assert path.exists()
+
+
+def test_relaxed_durability_is_explicit_and_drops_the_capability(tmp_path: Path) -> None:
+    """`?synchronous=NORMAL` trades crash durability for speed, and says so."""
+    with open_event_store(f"sqlite:///{tmp_path / 'e.db'}?synchronous=normal") as store:
+        assert Capability.CRASH_DURABLE not in store.capabilities
+
+
+def test_memory_is_private_and_not_durable() -> None:
+    """`sqlite:///:memory:` is one process's scratch store."""
+    with open_event_store("sqlite:///:memory:") as store:
+        assert Capability.MULTI_PROCESS not in store.capabilities
+        assert Capability.CRASH_DURABLE not in store.capabilities
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("sqlite://", "names no file"),
+        ("sqlite:///x.db?synchronous=sometimes", "synchronous must be"),
+        ("esdb://localhost:2113?Tls=false", "EventStoreDB adapter"),
+        ("mysql://localhost/db", "unknown event store"),
+    ],
+)
+def test_bad_uris_say_what_is_wrong(uri: str, reason: str) -> None:
+    """A URI that cannot be opened raises our own error with the reason."""
+    with pytest.raises(UnsupportedEventStore, match=reason):
+        open_event_store(uri)
