@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Literal
 
+from write_side.ids import new_id
+
 #: The `$tb` value EventStoreDB writes into a stream's metadata when the stream is soft-deleted.
 DELETED_TRUNCATE_BEFORE = 2**63 - 1
 
@@ -49,7 +51,7 @@ class NewEvent:
     data: bytes
     metadata: bytes = b""
     content_type: str = "application/json"
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=new_id)
 
 
 @dataclass(frozen=True, slots=True)
