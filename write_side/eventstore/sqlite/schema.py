@@ -9,15 +9,17 @@ Synchronous = Literal["FULL", "NORMAL", "OFF"]
 
 SCHEMA_VERSION = 1
 
-# `streams` holds each stream's last revision and the metadata fields that stream reads obey
-# (denormalised from the `$$<stream>` metadata stream so a read needs one row, not a scan).
-# `events.position` is the commit position in `$all`: assigned inside the write lock, so it
-# follows commit order and a catch-up reader never skips an event.
+# `streams` names each stream once and holds the metadata fields that stream reads obey
+# (denormalised from the `$$<stream>` metadata stream so a read needs one row, not a scan). It is
+# written when a stream is created or its metadata changes, not on every append: a stream's last
+# revision is the top of `events_by_stream`, one index probe away.
+# `events.position` is the commit position in `$all`: SQLite hands out max + 1 under the write
+# lock, so positions follow commit order and a catch-up reader never skips an event. Event ids
+# have no index of their own: an append checks ids only within its stream (see WriteTx).
 DDL = """
 CREATE TABLE IF NOT EXISTS streams (
     id              INTEGER PRIMARY KEY,
     name            TEXT    NOT NULL UNIQUE,
-    last_revision   INTEGER NOT NULL DEFAULT -1,
     tombstoned      INTEGER NOT NULL DEFAULT 0,
     truncate_before INTEGER,
     max_count       INTEGER,
@@ -35,7 +37,6 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at  INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, revision);
-CREATE INDEX IF NOT EXISTS events_by_id ON events (id);
 """
 
 EVENT_COLUMNS = (

@@ -39,7 +39,7 @@ from write_side.eventstore.sqlite.schema import (
     create_schema,
 )
 from write_side.eventstore.sqlite.subscription import CatchUpSubscription
-from write_side.eventstore.sqlite.transaction import WriteTx, fetch_stream
+from write_side.eventstore.sqlite.transaction import WriteTx, append_one, fetch_stream
 
 PAGE_SIZE = 2000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -114,31 +114,44 @@ class SqliteEventStore(EventStore):
         if not events:
             raise ValueError("append needs at least one event")
         batch = list(events)
-        return self._write(lambda tx: tx.append(stream, batch, expected_version))
+        alone = None
+        if len(batch) == 1 and isinstance(expected_version, int):
+            event = batch[0]
+
+            def alone(conn: sqlite3.Connection) -> int | None:
+                return append_one(conn, stream, event, expected_version, self._now_us())
+
+        self._ensure_open()
+        return self._committer.run(
+            lambda tx: tx.append(stream, batch, expected_version), streams=(stream,), alone=alone
+        )
 
     def set_stream_metadata(
         self, stream: str, metadata: StreamMetadata, *, expected_version: ExpectedVersion
     ) -> int:
         _check_name(stream)
         _check_expected(expected_version)
-        return self._write(lambda tx: tx.set_metadata(stream, metadata, expected_version))
+        return self._write(lambda tx: tx.set_metadata(stream, metadata, expected_version), stream)
 
     def delete_stream(self, stream: str, *, expected_version: ExpectedVersion) -> None:
         _check_name(stream)
         _check_expected(expected_version)
-        self._write(lambda tx: tx.delete(stream, expected_version))
+        self._write(lambda tx: tx.delete(stream, expected_version), stream)
 
     def tombstone_stream(self, stream: str, *, expected_version: ExpectedVersion) -> None:
         _check_name(stream)
         _check_expected(expected_version)
-        self._write(lambda tx: tx.tombstone(stream, expected_version))
+        self._write(lambda tx: tx.tombstone(stream, expected_version), stream)
 
-    def _write(self, work: Callable[[WriteTx], T]) -> T:
+    def _write(self, work: Callable[[WriteTx], T], *streams: str) -> T:
         self._ensure_open()
-        return self._committer.run(work)
+        return self._committer.run(work, streams=streams)
 
     def _begin_tx(self, conn: sqlite3.Connection) -> WriteTx:
-        return WriteTx(conn, int(self._clock() * 1_000_000))
+        return WriteTx(conn, self._now_us())
+
+    def _now_us(self) -> int:
+        return int(self._clock() * 1_000_000)
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
