@@ -40,7 +40,7 @@ def show_settings() -> None:
 
 def _events_table(title: str, events: list[RecordedEvent]) -> Table:
     table = Table(title=title)
-    for column in ("position", "stream", "rev", "type", "recorded at", "bytes"):
+    for column in ("position", "stream", "rev", "type", "recorded at (UTC)", "bytes"):
         table.add_column(column)
     for e in events:
         table.add_row(
@@ -48,7 +48,7 @@ def _events_table(title: str, events: list[RecordedEvent]) -> Table:
             e.stream,
             str(e.revision),
             e.type,
-            e.recorded_at.isoformat(timespec="milliseconds"),
+            e.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
             str(len(e.data)),
         )
     return table

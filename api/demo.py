@@ -95,7 +95,7 @@ def run_demo(store: EventStore, console: Console) -> int:
                 item.stream,
                 str(item.revision),
                 item.type,
-                json.dumps(shown, default=repr),
+                json.dumps(shown, default=repr, separators=(",", ":")),
             )
             seen += 1
     console.print(table)

@@ -57,7 +57,11 @@ def event_store(backend: Backend) -> Iterator[EventStore]:
 @pytest.fixture
 def stream() -> Callable[[str], str]:
     """Makes fresh stream names: `stream("book")` -> `book-<random hex>`."""
-    return lambda category="test": f"{category}-{uuid.uuid4().hex}"
+
+    def fresh(category: str = "test") -> str:
+        return f"{category}-{uuid.uuid4().hex}"
+
+    return fresh
 
 
 def requires(store: EventStore, capability: Capability) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from write_side.eventstore import NewEvent
+
+#: The `stream` fixture: makes a fresh stream name of a category.
+Names = Callable[[str], str]
 
 
 def events(count: int, type: str = "Happened", **data: object) -> list[NewEvent]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.contracts.helpers import events
+from tests.contracts.helpers import Names, events
 from write_side.eventstore import (
     EventStore,
     InvalidStreamName,
@@ -16,8 +15,6 @@ from write_side.eventstore import (
     StreamState,
     WrongExpectedVersion,
 )
-
-Names = Callable[[str], str]
 
 
 def test_an_append_is_read_back_exactly(event_store: EventStore, stream: Names) -> None:

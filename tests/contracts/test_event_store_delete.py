@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from tests.contracts.helpers import events
+from tests.contracts.helpers import Names, events
 from write_side.eventstore import (
     EventFilter,
     EventStore,
@@ -16,8 +14,6 @@ from write_side.eventstore import (
     StreamState,
     WrongExpectedVersion,
 )
-
-Names = Callable[[str], str]
 
 
 def test_a_soft_deleted_stream_reads_as_not_found(event_store: EventStore, stream: Names) -> None:

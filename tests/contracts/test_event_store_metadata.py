@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
-from tests.contracts.helpers import events
+from tests.contracts.helpers import Names, events
 from write_side.eventstore import (
     EventFilter,
     EventStore,
@@ -16,8 +15,6 @@ from write_side.eventstore import (
     StreamState,
     WrongExpectedVersion,
 )
-
-Names = Callable[[str], str]
 
 
 def test_a_stream_without_metadata_has_none(event_store: EventStore, stream: Names) -> None:

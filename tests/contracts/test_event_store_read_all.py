@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from tests.contracts.helpers import events
 from write_side.eventstore import (
@@ -13,8 +12,6 @@ from write_side.eventstore import (
     StreamMetadata,
     StreamState,
 )
-
-Names = Callable[[str], str]
 
 
 def _mine(found: list[RecordedEvent], tag: str) -> list[RecordedEvent]:

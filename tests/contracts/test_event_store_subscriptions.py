@@ -7,13 +7,12 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.contracts.conftest import Backend, requires
-from tests.contracts.helpers import events
+from tests.contracts.helpers import Names, events
 from write_side.eventstore import (
     Capability,
     CaughtUp,
@@ -27,7 +26,6 @@ from write_side.eventstore import (
     SubscriptionItem,
 )
 
-Names = Callable[[str], str]
 WAIT_S = 10.0
 REPO = Path(__file__).resolve().parents[2]
 

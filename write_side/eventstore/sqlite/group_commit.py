@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from write_side.eventstore.errors import EventStoreError
 
@@ -43,7 +43,7 @@ class _Pending:
 
     def __init__(
         self,
-        work: Callable[[object], object],
+        work: Callable[[Any], object],
         streams: tuple[str, ...],
         alone: Callable[[sqlite3.Connection], object | None] | None,
     ) -> None:
@@ -87,7 +87,7 @@ class GroupCommitter(Generic[Tx]):
         `alone` is a one-statement form of the work for when it finds itself alone in its
         group: it returns None when it does not apply, and `work` runs as usual.
         """
-        pending = _Pending(work, streams, alone)  # type: ignore[arg-type]
+        pending = _Pending(work, streams, alone)
         with self._lock:
             self._queue.append(pending)
             follow = self._leading
@@ -147,10 +147,11 @@ class GroupCommitter(Generic[Tx]):
             except BaseException as error:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                # Every member fails, rejected ones too: a rejection may rest on a write of the
+                # group that has just been rolled back.
                 failure = _translate(error)
                 for pending in batch:
-                    if pending.error is None:
-                        pending.result, pending.error = None, failure
+                    pending.result, pending.error = None, failure
             finally:
                 if committed:
                     self._on_commit()
