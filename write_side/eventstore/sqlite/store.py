@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -83,7 +83,6 @@ class SqliteEventStore(EventStore):
         self._closed = False
         self._lock = threading.RLock()
         self._idle_readers: list[sqlite3.Connection] = []
-        self._all_readers: list[sqlite3.Connection] = []
         if self._memory:
             self._writer = connect(":memory:", synchronous=synchronous)
             self._notifier = ChangeNotifier.private()
@@ -155,7 +154,9 @@ class SqliteEventStore(EventStore):
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        with self._lock if self._memory else _NO_LOCK:
+        # A file store's writer connection is used by the group's leader only; the in-memory
+        # store has one connection for everything, so readers and the leader take turns.
+        with self._lock if self._memory else nullcontext():
             yield self._writer
 
     # -- reads --------------------------------------------------------------------------------
@@ -171,8 +172,6 @@ class SqliteEventStore(EventStore):
             conn = self._idle_readers.pop() if self._idle_readers else None
         if conn is None:
             conn = connect(self._path, synchronous="NORMAL")
-            with self._lock:
-                self._all_readers.append(conn)
         try:
             yield conn
         finally:
@@ -254,8 +253,11 @@ class SqliteEventStore(EventStore):
         self, cursor: int, backwards: bool, filter: EventFilter | None, include_system: bool
     ) -> tuple[list[RecordedEvent], int | None]:
         """One page of `$all` strictly after (or before) `cursor`, and the last position read."""
-        order = "e.position < ? ORDER BY e.position DESC" if backwards else "e.position > ? "
-        order += "" if backwards else "ORDER BY e.position"
+        order = (
+            "e.position < ? ORDER BY e.position DESC"
+            if backwards
+            else "e.position > ? ORDER BY e.position"
+        )
         with self._reading() as conn:
             rows = conn.execute(
                 f"SELECT {EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
@@ -388,17 +390,6 @@ class SqliteEventStore(EventStore):
     def _ensure_open(self) -> None:
         if self._closed:
             raise EventStoreClosed(f"{self!r} is closed")
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
 
 
 def _check_name(stream: str, *, allow_metastream: bool = False) -> None:
