@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints.txt
 AREA ?=
 
-.PHONY: help demo test lint bench install install-dev install-bench clean
+.PHONY: help demo test lint bench install install-dev clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,8 +27,8 @@ $(VENV)/.installed-%: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@touch $@
 
 install: $(VENV)/.installed-base  ## runtime dependencies only
-install-dev: $(VENV)/.installed-dev  ## runtime + lint, types, tests
-install-bench: $(VENV)/.installed-dev,bench  ## runtime + dev + benchmark peers
+# The benchmarks are type-checked too, so the test tools come with the benchmark peers.
+install-dev: $(VENV)/.installed-dev,bench  ## runtime + lint, types, tests, benchmark peers
 
 demo: install  ## run the platform's main job on the embedded default (no server needed)
 	$(BIN)/bookworm demo
@@ -42,7 +42,7 @@ lint: install-dev  ## ruff (lint and format), mypy, import contracts
 test: lint  ## the whole suite: lint, types, import contracts, tests
 	$(BIN)/pytest
 
-bench: install-bench  ## every benchmark (or one: make bench AREA=eventstore)
+bench: install-dev  ## every benchmark (or one: make bench AREA=eventstore)
 	@for area in $(or $(AREA),$(patsubst benchmarks/%.py,%,$(filter-out benchmarks/_%,$(wildcard benchmarks/*.py)))); do \
 		echo "== benchmarks/$$area.py"; $(BIN)/python -m benchmarks.$$area; \
 	done
