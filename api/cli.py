@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import Annotated
 
 import typer
@@ -15,7 +17,15 @@ from write_side.eventstore import EventFilter, RecordedEvent
 app = typer.Typer(help="BookWorm Event Platform.", no_args_is_help=True)
 events_app = typer.Typer(help="Read the event store.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-console = Console()
+
+
+@functools.cache
+def out() -> Console:
+    """The console, made on first use (it reads the terminal and COLUMNS, never at import).
+
+    Piped output (make demo, CI logs) gets room for the tables instead of an 80-column guess.
+    """
+    return Console(width=None if sys.stdout.isatty() else 120)
 
 
 @app.command()
@@ -24,9 +34,9 @@ def demo() -> None:
     from api.demo import run_demo
 
     settings = load_settings()
-    console.print(f"event store: [bold]{settings.event_store}[/]")
+    out().print(f"event store: [bold]{settings.event_store}[/]")
     with bootstrap.event_store(settings) as store:
-        run_demo(store, console)
+        run_demo(store, out())
 
 
 @app.command("settings")
@@ -35,7 +45,7 @@ def show_settings() -> None:
     table = Table("setting", "value")
     for name, value in load_settings().described().items():
         table.add_row(f"BOOKWORM_{name.upper()}", value)
-    console.print(table)
+    out().print(table)
 
 
 def _events_table(title: str, events: list[RecordedEvent]) -> Table:
@@ -58,7 +68,7 @@ def _events_table(title: str, events: list[RecordedEvent]) -> Table:
 def events_head() -> None:
     """The position of the last event."""
     with bootstrap.event_store(load_settings()) as store:
-        console.print(store.head_position())
+        out().print(store.head_position())
 
 
 @events_app.command("all")
@@ -94,7 +104,7 @@ def events_all(
                 include_system=system,
             )
         )
-    console.print(_events_table("$all", found))
+    out().print(_events_table("$all", found))
 
 
 @events_app.command("stream")
@@ -109,4 +119,4 @@ def events_stream(
         found = store.read_stream(
             name, from_revision=from_revision, limit=limit, backwards=backwards
         )
-    console.print(_events_table(name, found))
+    out().print(_events_table(name, found))
