@@ -53,9 +53,8 @@ class _Pending:
         self.result: object = None
         self.error: BaseException | None = None
         self.done = False
-        # Held until the leader answers this write, or hands this thread the lead.
-        self.wake = threading.Lock()
-        self.wake.acquire()
+        # A follower's: held until the leader answers this write, or hands this thread the lead.
+        self.wake: threading.Lock | None = None
 
 
 class GroupCommitter(Generic[Tx]):
@@ -90,9 +89,11 @@ class GroupCommitter(Generic[Tx]):
         pending = _Pending(work, streams, alone)
         with self._lock:
             self._queue.append(pending)
-            follow = self._leading
+            if self._leading:
+                pending.wake = threading.Lock()
+                pending.wake.acquire()
             self._leading = True
-        if follow:
+        if pending.wake is not None:
             pending.wake.acquire()
         if not pending.done:
             self._lead()
@@ -114,8 +115,10 @@ class GroupCommitter(Generic[Tx]):
             # batch[0] is this thread: a lead is only ever taken with an empty queue, or handed
             # to the head of the queue.
             for pending in batch[1:]:
+                assert pending.wake is not None
                 pending.wake.release()
             if successor is not None:
+                assert successor.wake is not None
                 successor.wake.release()
 
     def _commit(self, batch: list[_Pending]) -> None:

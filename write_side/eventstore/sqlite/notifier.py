@@ -74,7 +74,8 @@ class ChangeNotifier:
         """Signal a commit made by this process."""
         with self._cond:
             self._version += 1
-            self._cond.notify_all()
+            if self._waiters:
+                self._cond.notify_all()
 
     def wait_for_change(self, since: int, timeout: float) -> bool:
         """Block until the version differs from `since`; False on timeout or close."""

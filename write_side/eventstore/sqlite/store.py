@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,6 +96,9 @@ class SqliteEventStore(EventStore):
                 {Capability.MULTI_PROCESS, Capability.GROUP_COMMIT, *durable}
             )
         create_schema(self._writer)
+        # A file store's writer connection is used by the group's leader only; the in-memory
+        # store has one connection for everything, so readers and the leader take turns.
+        self._writer_lent = _Lent(self._writer, self._lock if self._memory else None)
         self._committer: GroupCommitter[WriteTx] = GroupCommitter(
             self._writing, self._begin_tx, self._notifier.changed
         )
@@ -152,12 +155,8 @@ class SqliteEventStore(EventStore):
     def _now_us(self) -> int:
         return int(self._clock() * 1_000_000)
 
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        # A file store's writer connection is used by the group's leader only; the in-memory
-        # store has one connection for everything, so readers and the leader take turns.
-        with self._lock if self._memory else nullcontext():
-            yield self._writer
+    def _writing(self) -> _Lent:
+        return self._writer_lent
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -390,6 +389,28 @@ class SqliteEventStore(EventStore):
     def _ensure_open(self) -> None:
         if self._closed:
             raise EventStoreClosed(f"{self!r} is closed")
+
+
+class _Lent:
+    """Lends one connection for a `with` block, under a lock when there is one.
+
+    A plain object rather than a generator context manager: it sits on every append's path.
+    """
+
+    __slots__ = ("_conn", "_lock")
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock | None) -> None:
+        self._conn = conn
+        self._lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self._lock is not None:
+            self._lock.acquire()
+        return self._conn
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
 
 def _check_name(stream: str, *, allow_metastream: bool = False) -> None:
