@@ -1,9 +1,12 @@
 """Group commit: the writes waiting at one moment share one transaction and one fsync.
 
 The first thread to arrive leads: it takes every write queued so far, runs them one after the
-other in one transaction, commits once, and wakes exactly the threads it answered. If more
-writes queued meanwhile, it hands the lead to the oldest of them and returns; nobody else wakes,
-so sixteen appending threads do not fight over the GIL after every commit.
+other in one transaction and commits once. While writes keep queueing it commits a few groups
+back to back, then hands the lead to the oldest waiting thread and returns. Only the threads
+answered are woken, and a group's threads are woken just before the *next* group's COMMIT: their
+Python then runs while the leader waits on the fsync (the GIL released) instead of competing
+with it while it prepares the next group. On two cores that GIL competition, not the disk, is
+what limits sixteen appending threads. Nobody is woken before its own commit is durable.
 
 Each write checks its rules before it writes anything (see `WriteTx`), so a rejected write has
 changed nothing and needs no savepoint: it is answered with its own error while the others in
@@ -12,6 +15,7 @@ its group commit.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -33,6 +37,9 @@ class GroupTx(Protocol):
     def flush(self) -> None:
         """Write what is buffered."""
 
+
+#: Groups one leader commits back to back (bounded: its own caller waits meanwhile).
+_ROUNDS = 8
 
 T = TypeVar("T")
 Tx = TypeVar("Tx", bound=GroupTx)
@@ -102,31 +109,37 @@ class GroupCommitter(Generic[Tx]):
         return pending.result  # type: ignore[return-value]
 
     def _lead(self) -> None:
-        with self._lock:
-            batch, self._queue = self._queue, []
+        answered: list[_Pending] = []
         try:
-            self._commit(batch)
+            for _ in range(_ROUNDS):
+                with self._lock:
+                    batch, self._queue = self._queue, []
+                if not batch:
+                    break
+                previous = answered
+                try:
+                    self._commit(batch, before_commit=functools.partial(_wake, previous))
+                finally:
+                    _wake(previous)  # a no-op unless the commit failed before waking them
+                answered = [p for p in batch if p.wake is not None]
         finally:
-            for pending in batch:
-                pending.done = True
+            _wake(answered)
             with self._lock:
                 successor = self._queue[0] if self._queue else None
                 self._leading = successor is not None
-            # batch[0] is this thread: a lead is only ever taken with an empty queue, or handed
-            # to the head of the queue.
-            for pending in batch[1:]:
-                assert pending.wake is not None
-                pending.wake.release()
             if successor is not None:
                 assert successor.wake is not None
                 successor.wake.release()
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _commit(
+        self, batch: list[_Pending], before_commit: Callable[[], None] = lambda: None
+    ) -> None:
         committed = False
         with self._connection() as conn:
             try:
                 alone = batch[0].alone if len(batch) == 1 else None
                 if alone is not None:
+                    before_commit()
                     batch[0].result = alone(conn)
                     if batch[0].result is not None:
                         committed = True
@@ -145,6 +158,7 @@ class GroupCommitter(Generic[Tx]):
                             ) from error
                         pending.error = error
                 tx.flush()
+                before_commit()
                 conn.execute("COMMIT")
                 committed = True
             except BaseException as error:
@@ -156,8 +170,17 @@ class GroupCommitter(Generic[Tx]):
                 for pending in batch:
                     pending.result, pending.error = None, failure
             finally:
+                for pending in batch:
+                    pending.done = True
                 if committed:
                     self._on_commit()
+
+
+def _wake(answered: list[_Pending]) -> None:
+    for pending in answered:
+        assert pending.wake is not None
+        pending.wake.release()
+    answered.clear()
 
 
 def _translate(error: BaseException) -> BaseException:
