@@ -1,1 +1,1 @@
-"""pipelines."""
+"""The projection engine: runners, batching, checkpoints, dead letters, rebuilds, lag."""

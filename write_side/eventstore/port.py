@@ -8,6 +8,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from types import TracebackType
+from typing import Self
 
 from write_side.eventstore.model import (
     Capability,
@@ -41,7 +42,7 @@ class Subscription(ABC):
     def stop(self) -> None:
         """End the subscription; a blocked `__next__` returns promptly with StopIteration."""
 
-    def __enter__(self) -> Subscription:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -155,7 +156,7 @@ class EventStore(ABC):
     def close(self) -> None:
         """Release connections and threads; live subscriptions end."""
 
-    def __enter__(self) -> EventStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -1,0 +1,52 @@
+"""Projections used by the runtime's tests (they run against the memory target)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from read_side.projection import Projection
+from read_side.targets import MemoryTx
+from write_side.eventstore import EventFilter, RecordedEvent
+
+
+class CountsByType(Projection[MemoryTx]):
+    """Given events of the `test-` streams, counts them per type (and remembers positions)."""
+
+    name: ClassVar[str] = "counts_by_type"
+    handles: ClassVar[EventFilter] = EventFilter.stream_prefixes("test-")
+
+    def __init__(self, fail_on: set[int] | None = None) -> None:
+        self.fail_on = fail_on or set()
+        """Values of `n` in the data that make `apply` raise (a poison event)."""
+
+    def create(self, tx: MemoryTx, build: int) -> None:
+        tx.rows(tx.table(self.name, build))
+
+    def apply(self, events: Sequence[RecordedEvent], tx: MemoryTx, build: int) -> None:
+        rows = tx.rows(tx.table(self.name, build))
+        for event in events:
+            if json.loads(event.data).get("n") in self.fail_on:
+                raise ValueError(f"cannot handle n={json.loads(event.data)['n']}")
+            rows[event.type] = rows.get(event.type, 0) + 1
+            rows.setdefault("_positions", []).append(event.position)
+
+
+class Mailer(CountsByType):
+    """Counts, and asks for one side effect per event."""
+
+    name: ClassVar[str] = "mailer"
+    side_effects: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.carried_out: list[tuple[str, Any]] = []
+
+    def apply(self, events: Sequence[RecordedEvent], tx: MemoryTx, build: int) -> None:
+        super().apply(events, tx, build)
+        for event in events:
+            tx.effects.send("mail", str(event.id))
+
+    def carry_out(self, sent: list[tuple[str, Any]]) -> None:
+        self.carried_out.extend(sent)
