@@ -69,8 +69,16 @@ class LeaseLost(Exception):
     """Another holder took the lease (ours expired): stop writing at once."""
 
 
+class BuildSwitched(Exception):
+    """A rebuild made another build live: a runner that follows the live build moves to it."""
+
+
 class ProjectionRunner:
-    """Runs one build of one projection into its target, at most one runner per projection."""
+    """Runs one build of one projection into its target, at most one runner per projection.
+
+    With `build=None` the runner follows the live build (creating and switching to build 1 on
+    first use), and moves to a new one when a rebuild switches it live.
+    """
 
     def __init__(
         self,
@@ -78,7 +86,7 @@ class ProjectionRunner:
         projection: Projection,  # type: ignore[type-arg]
         target: Target,
         *,
-        build: int,
+        build: int | None = None,
         rebuilding: bool = False,
         settings: RunnerSettings | None = None,
         holder: str | None = None,
@@ -87,7 +95,8 @@ class ProjectionRunner:
         self.store = store
         self.projection = projection
         self.target = target
-        self.build = build
+        self.follows_live = build is None
+        self.build = build or 0
         self.rebuilding = rebuilding
         self.settings = settings or RunnerSettings()
         self.holder = holder or f"{socket.gethostname()}:{threading.get_native_id()}:{id(self)}"
@@ -133,6 +142,8 @@ class ProjectionRunner:
                 except PoisonEvent as poison:
                     self._fail(poison)
                     return
+                except BuildSwitched:
+                    log.info("%s: another build is live now; moving to it", self.name)
                 except LeaseLost:
                     log.warning(
                         "%s: lease lost to another holder; waiting to take it back", self.name
@@ -235,6 +246,13 @@ class ProjectionRunner:
     def _prepare(self) -> None:
         """Create the build on first use; load its checkpoint (the only truth on restart)."""
         with self.target.transaction() as tx:
+            if self.follows_live:
+                live = tx.live_build(self.name)
+                self.build = 1 if live is None else live
+                if live is None:
+                    self.projection.create(tx, self.build)
+                    tx.save_checkpoint(self.name, self.build, Checkpoint(0, None))
+                    tx.switch(self.name, self.build, self.projection.tables())
             stored = tx.checkpoint(self.name, self.build)
             if stored is None:
                 self.projection.create(tx, self.build)
@@ -249,6 +267,7 @@ class ProjectionRunner:
         try:
             self._commit(events, scanned)
         except Exception:
+            self._check_still_live()
             if not events:
                 raise
             # One of them is bad (or the target had a hiccup): go one by one to find out.
@@ -331,6 +350,16 @@ class ProjectionRunner:
             raise LeaseLost(self.name)
         self._lease_renewed = now
         self._report()
+        self._check_still_live()
+
+    def _check_still_live(self) -> None:
+        """Raise BuildSwitched when a rebuild made another build live (its tables may be gone)."""
+        if not self.follows_live:
+            return
+        with self.target.transaction() as tx:
+            live = tx.live_build(self.name)
+        if live is not None and live != self.build:
+            raise BuildSwitched(self.name)
 
     def _report(self) -> None:
         self.target.report(self.name, self.holder, self.status(with_head=False).to_json())
