@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
 from api.settings import Settings
+from read_side.projection import Projection
+from read_side.projections import all_projections
+from read_side.targets import Target
 from write_side.eventstore import EventStore
 from write_side.eventstore.factory import open_event_store
 
@@ -11,3 +17,38 @@ def event_store(settings: Settings) -> EventStore:
     """The event store the settings name (the embedded SQLite file by default)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_event_store(settings.event_store)
+
+
+def open_target(settings: Settings, kind: str) -> Target:
+    """The read-model target of a kind: "sql" (query tables) or "duckdb" (the warehouse)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if kind == "sql":
+        from read_side.targets.sql import SqlTarget
+
+        return SqlTarget(settings.query_db_url)
+    if kind == "duckdb":
+        from read_side.targets.duckdb import DuckDBTarget
+
+        settings.warehouse_path.mkdir(parents=True, exist_ok=True)
+        return DuckDBTarget(settings.warehouse_path / "warehouse.duckdb")
+    raise ValueError(f"no target of kind {kind!r}")
+
+
+def projections(names: list[str] | None = None) -> list[Projection]:  # type: ignore[type-arg]
+    """The projections asked for by name (all of them when `names` is empty)."""
+    known = all_projections()
+    unknown = sorted(set(names or ()) - set(known))
+    if unknown:
+        raise ValueError(f"unknown projections {unknown}; known: {sorted(known)}")
+    return [known[n] for n in (names or sorted(known))]
+
+
+@contextmanager
+def targets(settings: Settings, kinds: set[str]) -> Iterator[dict[str, Target]]:
+    """One open target per kind, closed afterwards (one per file: DuckDB wants that)."""
+    with ExitStack() as stack:
+        opened: dict[str, Target] = {}
+        for kind in sorted(kinds):
+            opened[kind] = open_target(settings, kind)
+            stack.callback(opened[kind].close)
+        yield opened

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import functools
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from api import bootstrap
+from api.cli_projections import deadletters_app, projections_app, worker
+from api.console import out
 from api.settings import load_settings
 from write_side.eventstore import EventFilter, RecordedEvent
 
 app = typer.Typer(help="BookWorm Event Platform.", no_args_is_help=True)
 events_app = typer.Typer(help="Read the event store.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-
-
-@functools.cache
-def out() -> Console:
-    """The console, made on first use (it reads the terminal and COLUMNS, never at import).
-
-    Piped output (make demo, CI logs) gets room for the tables instead of an 80-column guess.
-    """
-    return Console(width=None if sys.stdout.isatty() else 120)
+app.add_typer(projections_app, name="projections")
+app.add_typer(deadletters_app, name="deadletters")
+app.command()(worker)
 
 
 @app.command()

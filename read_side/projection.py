@@ -29,6 +29,8 @@ class Projection(ABC, Generic[TxT]):
 
     name: ClassVar[str]
     handles: ClassVar[EventFilter]
+    target_kind: ClassVar[str]
+    """Which kind of target it is written for: "sql", "duckdb" or "memory"."""
     side_effects: ClassVar[bool] = False
 
     @abstractmethod

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from read_side.targets import MemoryTarget, Target
 from write_side.eventstore import Capability, EventStore
 from write_side.eventstore.factory import open_event_store
 
@@ -80,3 +81,64 @@ def empty_store(backend: Backend) -> Iterator[EventStore]:
         yield store
     finally:
         store.close()
+
+
+# -- read-model targets ------------------------------------------------------------------------
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _memory_target(tmp_path: Path) -> Iterator[Target]:
+    yield MemoryTarget()
+
+
+def _sqlite_target(tmp_path: Path) -> Iterator[Target]:
+    from read_side.targets.sql import SqlTarget
+
+    target = SqlTarget(f"sqlite:///{tmp_path / 'query.db'}")
+    yield target
+    target.close()
+
+
+def _postgres_target(tmp_path: Path) -> Iterator[Target]:
+    from read_side.targets.sql import SqlTarget
+
+    # A schema of its own per test: the `test` database is shared by every run.
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    target = SqlTarget(POSTGRES_URL, schema=schema)
+    yield target
+    target.drop_schema()
+    target.close()
+
+
+def _duckdb_target(tmp_path: Path) -> Iterator[Target]:
+    from read_side.targets.duckdb import DuckDBTarget
+
+    target = DuckDBTarget(tmp_path / "warehouse.duckdb")
+    yield target
+    target.close()
+
+
+TARGETS = {
+    "memory": _memory_target,
+    "sqlite": _sqlite_target,
+    "postgres": _postgres_target,
+    "duckdb": _duckdb_target,
+}
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=pytest.mark.postgres) if name == "postgres" else name
+        for name in TARGETS
+    ]
+)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    """Each read-model target in turn, fresh for the test."""
+    yield from TARGETS[request.param](tmp_path)
+
+
+@pytest.fixture
+def projection() -> str:
+    """A fresh projection name."""
+    return f"proj_{uuid.uuid4().hex[:10]}"

@@ -16,6 +16,7 @@ class CountsByType(Projection[MemoryTx]):
 
     name: ClassVar[str] = "counts_by_type"
     handles: ClassVar[EventFilter] = EventFilter.stream_prefixes("test-")
+    target_kind: ClassVar[str] = "memory"
 
     def __init__(self, fail_on: set[int] | None = None) -> None:
         self.fail_on = fail_on or set()

@@ -1,0 +1,205 @@
+"""`bookworm worker`, `bookworm projections …` and `bookworm deadletters …`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from api import bootstrap
+from api.console import out
+from api.settings import load_settings
+from pipelines import dead_letters
+from pipelines.overview import projection_status
+from pipelines.rebuild import RebuildProgress, rebuild
+from pipelines.worker import Assignment, Worker
+
+projections_app = typer.Typer(
+    help="Projections: status and blue/green rebuilds.", no_args_is_help=True
+)
+deadletters_app = typer.Typer(help="Events projections could not apply.", no_args_is_help=True)
+
+ProjectionNames = Annotated[
+    list[str] | None, typer.Option("--projection", "-p", help="only these (default: all)")
+]
+
+
+def worker(
+    projection: ProjectionNames = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve Prometheus metrics on 127.0.0.1:PORT")
+    ] = None,
+) -> None:
+    """Run projections until SIGTERM/SIGINT (each finishes its batch and frees its lease)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings()
+    chosen = bootstrap.projections(projection)
+    with (
+        bootstrap.event_store(settings) as store,
+        bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
+    ):
+        runner = Worker(store, [Assignment(p, targets[p.target_kind]) for p in chosen])
+        runner.stop_on_signals()
+        out().print(f"worker: {', '.join(p.name for p in chosen)} (Ctrl-C to stop)")
+        runner.run(metrics_port=metrics_port)
+
+
+@projections_app.command("list")
+def list_projections() -> None:
+    """Every projection: its target and the events it handles."""
+    table = Table("projection", "target", "handles", "side effects")
+    for p in bootstrap.projections():
+        table.add_row(
+            p.name, p.target_kind, f"{p.handles.on} ~ {p.handles.regex}", str(p.side_effects)
+        )
+    out().print(table)
+
+
+@projections_app.command("status")
+def status(projection: ProjectionNames = None) -> None:
+    """Checkpoint, head, lag, rate, parked events and state of each projection."""
+    settings = load_settings()
+    chosen = bootstrap.projections(projection)
+    table = Table(
+        "projection",
+        "build",
+        "state",
+        "checkpoint",
+        "head",
+        "lag (events)",
+        "lag (s)",
+        "events/s",
+        "parked",
+        "last error",
+        title="projections",
+    )
+    with (
+        bootstrap.event_store(settings) as store,
+        bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
+    ):
+        for p in chosen:
+            s = projection_status(store, p, targets[p.target_kind])
+            table.add_row(
+                s.projection,
+                str(s.build),
+                s.state.value,
+                str(s.checkpoint),
+                str(s.head),
+                str(s.lag_events),
+                "-" if s.lag_seconds is None else f"{s.lag_seconds:.1f}",
+                f"{s.events_per_s:.0f}",
+                str(s.parked),
+                s.last_error or "",
+            )
+    out().print(table)
+
+
+@projections_app.command("rebuild")
+def rebuild_projection(
+    name: Annotated[str, typer.Argument(help="the projection")],
+    build: Annotated[
+        int | None, typer.Option("--version", "--build", help="build number (default: next)")
+    ] = None,
+) -> None:
+    """Build NAME again from position 0 beside the live build, then switch to it atomically."""
+    settings = load_settings()
+    (projection,) = bootstrap.projections([name])
+    with (
+        bootstrap.event_store(settings) as store,
+        bootstrap.targets(settings, {projection.target_kind}) as targets,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>5.1f}%"),
+            TextColumn("{task.fields[rate]:>8.0f} events/s"),
+            TimeRemainingColumn(),
+            console=out(),
+        ) as bar,
+    ):
+        task = bar.add_task(f"rebuilding {name}", total=100.0, rate=0.0)
+
+        def show(progress: RebuildProgress) -> None:
+            bar.update(task, completed=progress.percent, rate=progress.events_per_s)
+
+        result = rebuild(
+            store, projection, targets[projection.target_kind], build=build, on_progress=show
+        )
+    out().print(
+        f"{name}: build {result.live} is live (was {result.replaced}); dropped {result.dropped}; "
+        f"{result.events} events in {result.seconds:.1f}s"
+    )
+
+
+@deadletters_app.command("list")
+def list_letters(projection: ProjectionNames = None) -> None:
+    """Parked events, oldest first."""
+    settings = load_settings()
+    chosen = bootstrap.projections(projection)
+    table = Table("projection", "build", "position", "stream", "type", "event id", "tries", "error")
+    with bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets:
+        for p in chosen:
+            for d in dead_letters.list_dead_letters(targets[p.target_kind], p.name):
+                table.add_row(
+                    d.projection,
+                    str(d.build),
+                    str(d.position),
+                    d.stream,
+                    d.event_type,
+                    str(d.event_id),
+                    str(d.attempts),
+                    d.error,
+                )
+    out().print(table)
+
+
+@deadletters_app.command("replay")
+def replay_letters(
+    projection: ProjectionNames = None,
+    event: Annotated[
+        list[UUID] | None, typer.Option("--event", help="only these event ids")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="required to replay every parked event")
+    ] = False,
+) -> None:
+    """Apply parked events again (after a fix); those that succeed leave the list."""
+    if not (event or all_):
+        raise typer.BadParameter("name events with --event ID, or pass --all")
+    settings = load_settings()
+    chosen = bootstrap.projections(projection)
+    with (
+        bootstrap.event_store(settings) as store,
+        bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
+    ):
+        for p in chosen:
+            outcome = dead_letters.replay(store, p, targets[p.target_kind], event_ids=event)
+            out().print(f"{p.name}: replayed {len(outcome.replayed)}, failed {len(outcome.failed)}")
+            for letter, error in outcome.failed:
+                out().print(f"  {letter.event_id} at {letter.position}: {error}")
+
+
+@deadletters_app.command("discard")
+def discard_letters(
+    projection: ProjectionNames = None,
+    event: Annotated[
+        list[UUID] | None, typer.Option("--event", help="only these event ids")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="required to discard every parked event")
+    ] = False,
+) -> None:
+    """Forget parked events for good."""
+    if not (event or all_):
+        raise typer.BadParameter("name events with --event ID, or pass --all")
+    settings = load_settings()
+    chosen = bootstrap.projections(projection)
+    with bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets:
+        for p in chosen:
+            count = dead_letters.discard(targets[p.target_kind], p.name, event)
+            out().print(f"{p.name}: discarded {count}")
