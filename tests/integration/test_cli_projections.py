@@ -1,0 +1,66 @@
+"""`bookworm projections …`, `bookworm deadletters …` against real files in a temp data dir."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    for variable in ("BOOKWORM_EVENT_STORE", "BOOKWORM_QUERY_DB_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("BOOKWORM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    return CliRunner(env={"COLUMNS": "200"})
+
+
+def test_status_rebuild_and_status_again(runner: CliRunner, tmp_path: Path) -> None:
+    """Given the demo's 6 events and no worker yet, status shows the whole lag; a rebuild
+    builds and switches to build 1; status then shows it caught up; the view has the counts."""
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+
+    before = runner.invoke(app, ["projections", "status"])
+    assert before.exit_code == 0, before.output
+    assert "event_counts" in before.output
+    assert "stopped" in before.output
+
+    rebuilt = runner.invoke(app, ["projections", "rebuild", "event_counts"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "build 1 is live" in rebuilt.output
+
+    after = runner.invoke(app, ["projections", "status"])
+    assert after.exit_code == 0
+    row = next(line for line in after.output.splitlines() if "event_counts" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[:6] == ["event_counts", "1", "stopped", "6", "6", "0"]
+
+    with sqlite3.connect(tmp_path / "var" / "query.db") as conn:
+        counts = dict(conn.execute("SELECT event_type, events FROM event_counts").fetchall())
+    assert counts == {"SampleBookListed": 3, "SampleBookRepriced": 3}
+
+
+def test_dead_letter_commands_need_a_choice(runner: CliRunner) -> None:
+    """Replay and discard act on named events or --all, never on nothing said."""
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    listed = runner.invoke(app, ["deadletters", "list"])
+    assert listed.exit_code == 0
+    assert "projection" in listed.output
+    refused = runner.invoke(app, ["deadletters", "replay"])
+    assert refused.exit_code != 0
+    assert "--all" in refused.output
+    replayed = runner.invoke(app, ["deadletters", "replay", "--all"])
+    assert replayed.exit_code == 0
+    assert "event_counts: replayed 0, failed 0" in replayed.output
+
+
+def test_an_unknown_projection_is_a_clear_error(runner: CliRunner) -> None:
+    """Naming a projection that does not exist says which ones do."""
+    result = runner.invoke(app, ["projections", "status", "-p", "nope"])
+    assert result.exit_code != 0
+    assert "unknown projections ['nope']" in str(result.exception)
