@@ -9,6 +9,7 @@ soon as it arrives.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import socket
@@ -234,7 +235,13 @@ class ProjectionRunner:
                 self._apply(batch, scanned)
         finally:
             subscription.stop()
-            reader.join(timeout=5)
+            # The reader may be blocked on a full queue: empty it until the reader has ended.
+            deadline = time.monotonic() + 5
+            while reader.is_alive() and time.monotonic() < deadline:
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        items.get_nowait()
+                reader.join(timeout=0.05)
 
     def _checkpoint_due(self) -> bool:
         # A checkpoint-only commit at most once a second: on a busy store, a projection that
