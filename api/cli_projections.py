@@ -158,19 +158,21 @@ def list_letters(projection: ProjectionNames = None) -> None:
     out().print(table)
 
 
+EventIds = Annotated[list[UUID] | None, typer.Option("--event", help="only these event ids")]
+Everything = Annotated[bool, typer.Option("--all", help="every parked event (must be said)")]
+
+
+def _require_a_choice(event: list[UUID] | None, everything: bool) -> None:
+    if not (event or everything):
+        raise typer.BadParameter("name events with --event ID, or pass --all")
+
+
 @deadletters_app.command("replay")
 def replay_letters(
-    projection: ProjectionNames = None,
-    event: Annotated[
-        list[UUID] | None, typer.Option("--event", help="only these event ids")
-    ] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="required to replay every parked event")
-    ] = False,
+    projection: ProjectionNames = None, event: EventIds = None, all_: Everything = False
 ) -> None:
     """Apply parked events again (after a fix); those that succeed leave the list."""
-    if not (event or all_):
-        raise typer.BadParameter("name events with --event ID, or pass --all")
+    _require_a_choice(event, all_)
     settings = load_settings()
     chosen = bootstrap.projections(projection)
     with (
@@ -186,17 +188,10 @@ def replay_letters(
 
 @deadletters_app.command("discard")
 def discard_letters(
-    projection: ProjectionNames = None,
-    event: Annotated[
-        list[UUID] | None, typer.Option("--event", help="only these event ids")
-    ] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="required to discard every parked event")
-    ] = False,
+    projection: ProjectionNames = None, event: EventIds = None, all_: Everything = False
 ) -> None:
     """Forget parked events for good."""
-    if not (event or all_):
-        raise typer.BadParameter("name events with --event ID, or pass --all")
+    _require_a_choice(event, all_)
     settings = load_settings()
     chosen = bootstrap.projections(projection)
     with bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets:
