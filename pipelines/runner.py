@@ -23,7 +23,7 @@ from typing import Literal
 
 from pipelines.status import ProjectionStatus, RateMeter, RunnerState, utcnow
 from read_side.projection import Projection
-from read_side.targets import Checkpoint, DeadLetter, Effects, SilentEffects, Target
+from read_side.targets import Checkpoint, DeadLetter, Effects, SilentEffects, Target, TargetTx
 from write_side.eventstore import CaughtUp, EventStore, RecordedEvent
 from write_side.eventstore import Checkpoint as ScanCheckpoint
 
@@ -111,6 +111,7 @@ class ProjectionRunner:
         self._last_error: str | None = None
         self._rate = RateMeter()
         self._lease_renewed = 0.0
+        self._leased = False
 
     @property
     def name(self) -> str:
@@ -135,9 +136,9 @@ class ProjectionRunner:
         pause = self.settings.restart_backoff_s
         try:
             while not stop.is_set():
-                if not self._hold_lease(stop):
-                    return
                 try:
+                    if not self._hold_lease(stop):
+                        return
                     self._follow(stop)
                     pause = self.settings.restart_backoff_s
                 except PoisonEvent as poison:
@@ -160,8 +161,11 @@ class ProjectionRunner:
         finally:
             if self._state is not RunnerState.FAILED:
                 self._state = RunnerState.STOPPED
-            self._report()
-            self.target.release_lease(self.name, self.holder)
+            if self._leased:
+                self._leased = False
+                with contextlib.suppress(Exception):  # the target may be what failed
+                    self._report()
+                    self.target.release_lease(self.name, self.holder)
 
     def catch_up(self) -> int:
         """Apply every event up to the current head, without a lease; return the checkpoint.
@@ -273,6 +277,8 @@ class ProjectionRunner:
             return
         try:
             self._commit(events, scanned)
+        except LeaseLost:
+            raise
         except Exception:
             self._check_still_live()
             if not events:
@@ -287,6 +293,7 @@ class ProjectionRunner:
         effects = SilentEffects() if self.rebuilding else Effects()
         recorded_at = events[-1].recorded_at if events else self._last_recorded_at
         with self.target.transaction(effects=effects) as tx:
+            self._fence(tx)
             if events:
                 self.projection.apply(events, tx, self.build)
             tx.save_checkpoint(self.name, self.build, Checkpoint(scanned, recorded_at))
@@ -305,6 +312,8 @@ class ProjectionRunner:
             try:
                 self._commit([event], event.position)
                 return
+            except LeaseLost:
+                raise
             except Exception as error:
                 if attempt < self.settings.retries:
                     self._sleep(pause)
@@ -328,6 +337,7 @@ class ProjectionRunner:
             parked_at=utcnow(),
         )
         with self.target.transaction() as tx:
+            self._fence(tx)
             tx.park(letter)
             tx.save_checkpoint(self.name, self.build, Checkpoint(event.position, event.recorded_at))
         self._checkpoint = event.position
@@ -345,6 +355,7 @@ class ProjectionRunner:
         while not stop.is_set():
             if self.target.acquire_lease(self.name, self.holder, ttl_s=self.settings.lease_ttl_s):
                 self._lease_renewed = time.monotonic()
+                self._leased = True
                 return True
             stop.wait(min(self.settings.lease_ttl_s / 5, 1.0))
         return False
@@ -354,10 +365,17 @@ class ProjectionRunner:
         if now - self._lease_renewed < self.settings.lease_ttl_s / 3:
             return
         if not self.target.acquire_lease(self.name, self.holder, ttl_s=self.settings.lease_ttl_s):
+            self._leased = False
             raise LeaseLost(self.name)
         self._lease_renewed = now
         self._report()
         self._check_still_live()
+
+    def _fence(self, tx: TargetTx) -> None:
+        """Inside a batch's transaction: still our lease? (Renews it.) Else abort the batch."""
+        if self._leased and not tx.fence(self.name, self.holder, ttl_s=self.settings.lease_ttl_s):
+            self._leased = False
+            raise LeaseLost(self.name)
 
     def _check_still_live(self) -> None:
         """Raise BuildSwitched when a rebuild made another build live (its tables may be gone)."""

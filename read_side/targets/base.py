@@ -120,6 +120,14 @@ class TargetTx(ABC):
     def builds(self, projection: str) -> list[int]:
         """Every build that has a checkpoint, in order."""
 
+    @abstractmethod
+    def fence(self, projection: str, holder: str, *, ttl_s: float) -> bool:
+        """Renew `holder`'s unexpired lease inside this transaction; False if it is not held.
+
+        A runner calls it in every batch's transaction, so a holder that stalled past its
+        lease (and was replaced) cannot commit a batch its successor has applied already.
+        """
+
 
 class Target(ABC):
     """A store for read models (SQL, DuckDB, memory) with transactions that include bookkeeping."""

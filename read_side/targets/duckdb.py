@@ -206,6 +206,15 @@ class DuckTx(TargetTx):
         ).fetchall()
         return [int(build) for (build,) in rows]
 
+    def fence(self, projection: str, holder: str, *, ttl_s: float) -> bool:
+        now = self._clock()
+        renewed = self.connection.execute(
+            "UPDATE projection_leases SET expires_at = ? "
+            "WHERE projection = ? AND holder = ? AND expires_at > ? RETURNING projection",
+            [now + timedelta(seconds=ttl_s), projection, holder, now],
+        ).fetchone()
+        return renewed is not None
+
     def _exists(self, table: str) -> bool:
         row = self.connection.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "

@@ -39,9 +39,10 @@ class _State:
 class MemoryTx(TargetTx):
     """A transaction over a private copy of the target's state."""
 
-    def __init__(self, state: _State, effects: Effects) -> None:
+    def __init__(self, state: _State, effects: Effects, target: MemoryTarget) -> None:
         self.state = state
         self.effects = effects
+        self._target = target
 
     def table(self, projection: str, build: int, suffix: str = "") -> str:
         return f"{projection}_v{build}{f'_{suffix}' if suffix else ''}"
@@ -87,6 +88,9 @@ class MemoryTx(TargetTx):
     def builds(self, projection: str) -> list[int]:
         return sorted(b for (p, b) in self.state.checkpoints if p == projection)
 
+    def fence(self, projection: str, holder: str, *, ttl_s: float) -> bool:
+        return self._target.renew_if_held(projection, holder, ttl_s=ttl_s)
+
     def view(self, name: str) -> dict[Any, Any]:
         """The rows behind a stable view (what queries read)."""
         return self.state.tables.get(self.state.views.get(name, ""), {})
@@ -106,14 +110,14 @@ class MemoryTarget(Target):
     @contextmanager
     def transaction(self, *, effects: Effects | None = None) -> Iterator[MemoryTx]:
         with self._lock:
-            tx = MemoryTx(copy.deepcopy(self._state), effects or Effects())
+            tx = MemoryTx(copy.deepcopy(self._state), effects or Effects(), self)
             yield tx
             self._state = tx.state
 
     def snapshot(self) -> MemoryTx:
         """A read-only look at the committed state (a copy)."""
         with self._lock:
-            return MemoryTx(copy.deepcopy(self._state), Effects())
+            return MemoryTx(copy.deepcopy(self._state), Effects(), self)
 
     def acquire_lease(self, projection: str, holder: str, *, ttl_s: float) -> Lease | None:
         with self._lock:
@@ -125,6 +129,18 @@ class MemoryTarget(Target):
             lease = Lease(projection, holder, now + timedelta(seconds=ttl_s), status)
             self._leases[projection] = lease
             return lease
+
+    def renew_if_held(self, projection: str, holder: str, *, ttl_s: float) -> bool:
+        """Extend `holder`'s lease if it still holds it, unexpired."""
+        with self._lock:
+            now = self._clock()
+            lease = self._leases.get(projection)
+            if lease is None or lease.holder != holder or lease.expires_at <= now:
+                return False
+            self._leases[projection] = Lease(
+                projection, holder, now + timedelta(seconds=ttl_s), lease.status
+            )
+            return True
 
     def report(self, projection: str, holder: str, status: dict[str, Any]) -> None:
         with self._lock:

@@ -292,6 +292,22 @@ class SqlTx(TargetTx):
         )
         return list(self.connection.scalars(query))
 
+    def fence(self, projection: str, holder: str, *, ttl_s: float) -> bool:
+        now = self._clock()
+        # One statement, inside the batch's transaction: on PostgreSQL the row lock makes a
+        # rival's takeover wait for this commit (and then see the renewed expiry).
+        renewed = self.connection.execute(
+            update(leases)
+            .where(
+                leases.c.projection == projection,
+                leases.c.holder == holder,
+                leases.c.expires_at > now,
+            )
+            .values(expires_at=now + timedelta(seconds=ttl_s))
+            .returning(leases.c.projection)
+        ).first()
+        return renewed is not None
+
 
 class SqlTarget(Target):
     """Read models in SQLite (`sqlite:///path`) or PostgreSQL (`postgresql+psycopg://...`)."""

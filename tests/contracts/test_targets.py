@@ -135,3 +135,19 @@ def test_one_holder_at_a_time_until_the_lease_expires(target: Target, projection
 
     target.release_lease(projection, "worker-b")
     assert target.acquire_lease(projection, "worker-c", ttl_s=5) is not None
+
+
+def test_fence_renews_only_a_held_unexpired_lease(target: Target, projection: str) -> None:
+    """Inside a transaction, the holder's fence renews its lease; anyone else's fails, and so
+    does the holder's once the lease has expired (and been taken over)."""
+    assert target.acquire_lease(projection, "worker-a", ttl_s=0.4) is not None
+    with target.transaction() as tx:
+        assert tx.fence(projection, "worker-a", ttl_s=0.4) is True
+        assert tx.fence(projection, "worker-b", ttl_s=0.4) is False
+    time.sleep(0.5)
+    with target.transaction() as tx:
+        assert tx.fence(projection, "worker-a", ttl_s=0.4) is False
+    assert target.acquire_lease(projection, "worker-b", ttl_s=5) is not None
+    with target.transaction() as tx:
+        assert tx.fence(projection, "worker-a", ttl_s=5) is False
+        assert tx.fence(projection, "worker-b", ttl_s=5) is True
