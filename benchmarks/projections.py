@@ -162,28 +162,36 @@ def rebuild_duckdb_floor(store_path: str, out: str, batch_size: int, expected: i
     conn = duckdb.connect(out)
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute(event_log_ddl("event_log"))
-    count = 0
 
     def insert(batch: Sequence[RecordedEvent]) -> None:
         conn.register("batch", event_frame(batch))
         conn.execute("INSERT INTO event_log BY NAME SELECT * FROM batch")
         conn.unregister("batch")
 
-    batch: list[RecordedEvent] = []
-    for event in store.read_all():
-        batch.append(event)
-        if len(batch) == batch_size:
-            insert(batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        insert(batch)
-        count += len(batch)
+    count = _in_batches(store, batch_size, insert)
     conn.close()
     result = _finish(count, expected, started, baseline)
     store.close()
     _check_rows(out, "event_log", expected)
     return result
+
+
+def _in_batches(
+    store: SqliteEventStore, batch_size: int, handle: Callable[[Sequence[RecordedEvent]], None]
+) -> int:
+    """The floors' loop: `$all` in batches of `batch_size`, each handed to `handle`."""
+    count = 0
+    batch: list[RecordedEvent] = []
+    for event in store.read_all():
+        batch.append(event)
+        if len(batch) == batch_size:
+            handle(batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        handle(batch)
+        count += len(batch)
+    return count
 
 
 def _check_rows(path: str, table: str, expected: int) -> None:
@@ -238,7 +246,6 @@ def rebuild_sql_floor(store_path: str, out: str, batch_size: int, expected: int)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")  # as SqlTarget sets it
     conn.execute(_FLOOR_COUNTS_DDL)
-    count = 0
 
     def upsert(batch: Sequence[RecordedEvent]) -> None:
         counted = Counter((category(e.stream), e.type) for e in batch)
@@ -247,16 +254,7 @@ def rebuild_sql_floor(store_path: str, out: str, batch_size: int, expected: int)
         conn.executemany(_FLOOR_UPSERT, [(c, t, n, last[(c, t)]) for (c, t), n in counted.items()])
         conn.execute("COMMIT")
 
-    batch: list[RecordedEvent] = []
-    for event in store.read_all():
-        batch.append(event)
-        if len(batch) == batch_size:
-            upsert(batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        upsert(batch)
-        count += len(batch)
+    count = _in_batches(store, batch_size, upsert)
     conn.close()
     result = _finish(count, expected, started, baseline)
     store.close()
