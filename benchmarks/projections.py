@@ -70,6 +70,7 @@ from pipelines.runner import ProjectionRunner, RunnerSettings
 from pipelines.status import RunnerState
 from read_side.projection import Projection
 from read_side.projections.event_counts import EventCounts, category
+from read_side.targets import Target as ReadModelTarget
 from read_side.targets.duckdb import DuckDBTarget
 from read_side.targets.sql import SqlTarget
 from write_side.eventstore import RecordedEvent
@@ -129,15 +130,13 @@ def _finish(count: int, expected: int, started: float, baseline_mb: float) -> Ru
     )
 
 
-def rebuild_duckdb_ours(
-    store_path: str, out: str, batch_size: int, expected: int, naive: bool
-) -> RunResult:
-    """Catch a fresh build of the event log up through the runtime; count the rows after."""
-    store = SqliteEventStore(store_path)
-    projection: Projection = NaiveEventLog() if naive else EventLog()  # type: ignore[type-arg]
-    baseline = _peak_rss_mb()
-    started = time.perf_counter()
-    target = DuckDBTarget(out)
+def _rebuild(
+    store: SqliteEventStore,
+    projection: Projection,  # type: ignore[type-arg]
+    target: ReadModelTarget,
+    batch_size: int,
+) -> int:
+    """Build 1 of `projection` caught up through the runtime (as a rebuild); events handled."""
     runner = ProjectionRunner(
         store,
         projection,
@@ -146,9 +145,23 @@ def rebuild_duckdb_ours(
         rebuilding=True,
         settings=RunnerSettings(batch_size=batch_size),
     )
-    runner.catch_up()
-    target.close()
-    result = _finish(runner.status(with_head=False).handled, expected, started, baseline)
+    try:
+        runner.catch_up()
+    finally:
+        target.close()
+    return runner.status(with_head=False).handled
+
+
+def rebuild_duckdb_ours(
+    store_path: str, out: str, batch_size: int, expected: int, naive: bool
+) -> RunResult:
+    """Catch a fresh build of the event log up through the runtime; count the rows after."""
+    store = SqliteEventStore(store_path)
+    projection: Projection = NaiveEventLog() if naive else EventLog()  # type: ignore[type-arg]
+    baseline = _peak_rss_mb()
+    started = time.perf_counter()
+    handled = _rebuild(store, projection, DuckDBTarget(out), batch_size)
+    result = _finish(handled, expected, started, baseline)
     store.close()
     _check_rows(out, "event_log_v1", expected)
     return result
@@ -209,18 +222,8 @@ def rebuild_sql_ours(store_path: str, out: str, batch_size: int, expected: int) 
     store = SqliteEventStore(store_path)
     baseline = _peak_rss_mb()
     started = time.perf_counter()
-    target = SqlTarget(f"sqlite:///{out}")
-    runner = ProjectionRunner(
-        store,
-        EventCounts(),
-        target,
-        build=1,
-        rebuilding=True,
-        settings=RunnerSettings(batch_size=batch_size),
-    )
-    runner.catch_up()
-    target.close()
-    result = _finish(runner.status(with_head=False).handled, expected, started, baseline)
+    handled = _rebuild(store, EventCounts(), SqlTarget(f"sqlite:///{out}"), batch_size)
+    result = _finish(handled, expected, started, baseline)
     store.close()
     _check_counts(out, "event_counts_v1", expected)
     return result
