@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 import threading
 import time
 import uuid
@@ -39,26 +39,29 @@ class UuidV7Generator:
 
     def __call__(self) -> uuid.UUID:
         """A new UUIDv7, greater than every id this generator made before."""
-        # One read of the OS's random source per id: 62 bits for rand_b, 11 for a new counter.
-        random = int.from_bytes(os.urandom(10))
+        # 62 bits for rand_b and 11 for a new counter, from `random`: ids must be unique, not
+        # secret, and reading the OS's source would release the GIL on every id (a thread
+        # switch per append under concurrency). `random` is seeded from the OS and reseeded in
+        # forked children, so processes do not share sequences.
+        bits = random.getrandbits(73)
         with self._lock:
             now = self._clock_ms()
             if now > self._last_ms:
                 self._last_ms = now
                 # Starting below the midpoint leaves room for at least 2048 ids in the millisecond.
-                self._counter = random >> 69
+                self._counter = bits >> 62
             elif self._counter < _COUNTER_MAX:
                 self._counter += 1
             else:
                 self._last_ms += 1
-                self._counter = random >> 69
+                self._counter = bits >> 62
             unix_ms, counter = self._last_ms, self._counter
         value = (
             (unix_ms & 0xFFFF_FFFF_FFFF) << 80
             | _VERSION_7
             | counter << 64
             | _VARIANT_RFC
-            | random & _RAND_B
+            | bits & _RAND_B
         )
         return uuid.UUID(int=value)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from itertools import pairwise
+from multiprocessing.connection import Connection
 
 import pytest
 from hypothesis import given, settings
@@ -152,3 +154,29 @@ def test_derived_ids_are_stable_across_releases() -> None:
 def test_derive_id_needs_at_least_one_part() -> None:
     with pytest.raises(ValueError, match="at least one part"):
         derive_id(new_id())
+
+
+def _send_ids_made_here(out: Connection) -> None:
+    out.send([new_id() for _ in range(100)])
+    out.close()
+
+
+def ids_of_a_forked_child() -> list[uuid.UUID]:
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_send_ids_made_here, args=(sending,))
+    child.start()
+    made: list[uuid.UUID] = receiving.recv()
+    child.join()
+    return made
+
+
+def test_forked_processes_draw_different_random_bits() -> None:
+    # The random part comes from `random`, which every forked child reseeds from the OS: two
+    # children forked from one parent must still make different ids.
+    new_id()  # the parent's generator has state before the forks
+    first, second = ids_of_a_forked_child(), ids_of_a_forked_child()
+
+    rand_b = (1 << 62) - 1
+    firsts = {value.int & rand_b for value in first}
+    assert firsts.isdisjoint(value.int & rand_b for value in second)
