@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Literal
 
@@ -54,24 +54,129 @@ class NewEvent:
     id: uuid.UUID = field(default_factory=new_id)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """An event as the store recorded it, with its place in its stream and in `$all`."""
+#: A recorded event as the store keeps it: id as 16 bytes, recorded-at as microseconds since the
+#: Unix epoch (UTC), the rest as they are (see `RecordedEvent` for the order).
+RecordedRow = tuple[bytes, str, bytes, bytes, str, str, int, int, int]
 
-    id: uuid.UUID
-    type: str
-    data: bytes
-    metadata: bytes
-    content_type: str
-    stream: str
-    revision: int
-    position: int
-    recorded_at: datetime
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RecordedEvent:
+    """An event as the store recorded it, with its place in its stream and in `$all`.
+
+    Immutable. It holds one tuple in the store's own form and decodes the id and the time on
+    access: a read of `$all` makes hundreds of thousands of these a second, and most readers
+    never look at either. `from_row` wraps a store's row without copying it.
+    """
+
+    __slots__ = ("_row",)
+    _row: RecordedRow
+
+    def __init__(
+        self,
+        id: uuid.UUID,
+        type: str,
+        data: bytes,
+        metadata: bytes,
+        content_type: str,
+        stream: str,
+        revision: int,
+        position: int,
+        recorded_at: datetime,
+    ) -> None:
+        if recorded_at.tzinfo is None:
+            raise ValueError("recorded_at must be timezone-aware")
+        micros = (recorded_at - _EPOCH) // timedelta(microseconds=1)
+        row = (id.bytes, type, data, metadata, content_type, stream, revision, position, micros)
+        object.__setattr__(self, "_row", row)
+
+    @classmethod
+    def from_row(cls, row: RecordedRow) -> RecordedEvent:
+        """The event of a store row (id bytes, type, data, metadata, content type, stream,
+        revision, position, recorded-at in microseconds)."""
+        event = object.__new__(cls)
+        object.__setattr__(event, "_row", row)
+        return event
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The event's id, as given to `append`."""
+        return uuid.UUID(bytes=self._row[0])
+
+    @property
+    def type(self) -> str:
+        """The event type."""
+        return self._row[1]
+
+    @property
+    def data(self) -> bytes:
+        """The event's data, as appended."""
+        return self._row[2]
+
+    @property
+    def metadata(self) -> bytes:
+        """The event's metadata, as appended."""
+        return self._row[3]
+
+    @property
+    def content_type(self) -> str:
+        """The content type of the data."""
+        return self._row[4]
+
+    @property
+    def stream(self) -> str:
+        """The stream the event was appended to."""
+        return self._row[5]
+
+    @property
+    def revision(self) -> int:
+        """The event's revision in its stream (from 0, no gaps)."""
+        return self._row[6]
+
+    @property
+    def position(self) -> int:
+        """The event's commit position in `$all` (increasing, not contiguous)."""
+        return self._row[7]
+
+    @property
+    def recorded_at(self) -> datetime:
+        """When the store recorded the event (UTC)."""
+        return _EPOCH + timedelta(microseconds=self._row[8])
+
+    @property
+    def recorded_at_us(self) -> int:
+        """`recorded_at` in microseconds since the Unix epoch: for vectorised readers."""
+        return self._row[8]
 
     @property
     def is_system(self) -> bool:
         """True for events of `$`-prefixed (system and metadata) streams."""
-        return self.stream.startswith("$")
+        return self._row[5].startswith("$")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"RecordedEvent is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"RecordedEvent is immutable (cannot delete {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecordedEvent):
+            return NotImplemented
+        return self._row == other._row
+
+    def __hash__(self) -> int:
+        return hash(self._row)
+
+    def __reduce__(self) -> tuple[object, tuple[RecordedRow]]:
+        return (RecordedEvent.from_row, (self._row,))
+
+    def __repr__(self) -> str:
+        return (
+            f"RecordedEvent(id={self.id!r}, type={self.type!r}, stream={self.stream!r}, "
+            f"revision={self.revision}, position={self.position}, "
+            f"recorded_at={self.recorded_at.isoformat()!r}, data={self.data!r}, "
+            f"metadata={self.metadata!r}, content_type={self.content_type!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,8 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,24 +40,9 @@ from write_side.eventstore.sqlite.subscription import CatchUpSubscription
 from write_side.eventstore.sqlite.transaction import WriteTx, append_one, fetch_stream
 
 PAGE_SIZE = 2000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
-
-
-def _recorded(row: Row) -> RecordedEvent:
-    return RecordedEvent(
-        uuid.UUID(bytes=row[0]),
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        _EPOCH + timedelta(microseconds=row[8]),
-    )
 
 
 class SqliteEventStore(EventStore):
@@ -221,7 +204,7 @@ class SqliteEventStore(EventStore):
                 ).fetchall()
             finally:
                 conn.execute("COMMIT")
-        return [_recorded(r) for r in rows]
+        return [RecordedEvent.from_row(r) for r in rows]
 
     def read_all(
         self,
@@ -266,10 +249,10 @@ class SqliteEventStore(EventStore):
         if not rows:
             return [], None
         if filter is None and include_system:
-            return [_recorded(r) for r in rows], rows[-1][7]
+            return [RecordedEvent.from_row(r) for r in rows], rows[-1][7]
         matches = filter.matches if filter is not None else None
         return [
-            _recorded(r)
+            RecordedEvent.from_row(r)
             for r in rows
             if (include_system or not is_excluded_by_default(r[5]))
             and (matches is None or matches(r[5], r[1]))
@@ -360,7 +343,7 @@ class SqliteEventStore(EventStore):
                     conn.execute("COMMIT")
             if not rows:
                 return [], None, None
-            return [_recorded(r) for r in rows], rows[-1][6], rows[-1][7]
+            return [RecordedEvent.from_row(r) for r in rows], rows[-1][6], rows[-1][7]
 
         return CatchUpSubscription(
             read_page,
