@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 import orjson
 import polars as pl
-import pyarrow as pa  # type: ignore[import-untyped]
 
 from read_side.projection import Projection
 from read_side.projections.event_counts import EventCounts, category
@@ -38,7 +37,6 @@ EVENT_LOG_COLUMNS = (
     ("data", "VARCHAR NOT NULL"),
 )
 _OCCURRED_AT_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
-_UTC_MICROS = pa.timestamp("us", tz="UTC")
 
 
 def event_log_ddl(table: str) -> str:
@@ -61,7 +59,9 @@ def event_frame(events: Sequence[RecordedEvent]) -> pl.DataFrame:
             "stream": [e.stream for e in events],
             "revision": [e.revision for e in events],
             "type": [e.type for e in events],
-            "recorded_at": pa.array([e.recorded_at for e in events], _UTC_MICROS),
+            "recorded_at": pl.Series([e.recorded_at_us for e in events], dtype=pl.Int64).cast(
+                pl.Datetime("us", "UTC")
+            ),
             "data": pl.Series([e.data for e in events], dtype=pl.Binary).cast(pl.String),
             "metadata": pl.Series([e.metadata for e in events], dtype=pl.Binary).cast(pl.String),
         }

@@ -188,10 +188,11 @@ class ProjectionRunner:
         for event in self.store.read_all(
             from_position=self._checkpoint + 1, filter=self.projection.handles
         ):
-            if event.position > head:
+            position = event.position
+            if position > head:
                 break
             batch.append(event)
-            scanned = event.position
+            scanned = position
             if len(batch) >= self.settings.batch_size:
                 return batch, scanned
         return batch, head if scanned < head else scanned

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
@@ -95,7 +95,7 @@ class RecordedEvent:
         """The event of a store row (id bytes, type, data, metadata, content type, stream,
         revision, position, recorded-at in microseconds)."""
         event = object.__new__(cls)
-        object.__setattr__(event, "_row", row)
+        _set_row(event, row)
         return event
 
     @property
@@ -177,6 +177,11 @@ class RecordedEvent:
             f"recorded_at={self.recorded_at.isoformat()!r}, data={self.data!r}, "
             f"metadata={self.metadata!r}, content_type={self.content_type!r})"
         )
+
+
+# The slot's own setter: `RecordedEvent.__setattr__` refuses every change, and a read of `$all`
+# calls this for every event.
+_set_row: Callable[[RecordedEvent, RecordedRow], None] = RecordedEvent.__dict__["_row"].__set__
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +287,11 @@ class EventFilter:
         """Events whose type is exactly one of `types`."""
         return cls("event_type", _alternation(types, whole=True), exclude)
 
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled regex (searched, not matched: see the class)."""
+        return self._pattern
+
     def matches(self, stream: str, event_type: str) -> bool:
         """Whether an event of this stream and type passes the filter."""
         subject = stream if self.on == "stream_name" else event_type
@@ -295,6 +305,10 @@ def _alternation(words: tuple[str, ...], *, whole: bool) -> str:
     return f"^(?:{body})$" if whole else f"^(?:{body})"
 
 
+#: Name prefixes of the streams `$all` readers skip unless asked: system and snapshot streams.
+HIDDEN_STREAM_PREFIXES = ("$", SNAPSHOT_STREAM_PREFIX)
+
+
 def is_excluded_by_default(stream: str) -> bool:
     """System (`$`-prefixed) and snapshot streams, which `$all` readers skip unless asked."""
-    return stream.startswith(("$", SNAPSHOT_STREAM_PREFIX))
+    return stream.startswith(HIDDEN_STREAM_PREFIXES)
