@@ -142,3 +142,8 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
 def projection() -> str:
     """A fresh projection name."""
     return f"proj_{uuid.uuid4().hex[:10]}"
+
+
+# -- subscription groups (fixtures in tests/contracts/groups.py) -------------------------------
+
+from tests.contracts.groups import group_name, groups  # noqa: E402, F401
