@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from write_side.groups.sqlite.dispatch import assign
+from write_side.groups.sqlite.strategy import assign
 
 
 def test_round_robin_alternates_from_after_the_last_consumer_served() -> None:

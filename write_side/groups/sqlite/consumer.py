@@ -21,7 +21,8 @@ from write_side.groups.errors import (
 from write_side.groups.model import NACK_ACTIONS, DeliveredEvent, GroupSettings, NackAction
 from write_side.groups.port import GroupConsumer
 from write_side.groups.sqlite.database import GroupDatabase
-from write_side.groups.sqlite.dispatch import GroupRow, GroupTx, parse_settings
+from write_side.groups.sqlite.dispatch import GroupTx
+from write_side.groups.sqlite.rows import GroupRow, parse_settings
 
 log = logging.getLogger(__name__)
 

@@ -11,18 +11,14 @@ hold one event at once, and a consumer that dies holds its events only until the
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import orjson
 
 from write_side.eventstore.model import (
-    EventFilter,
     NewEvent,
     RecordedEvent,
     StreamState,
@@ -30,14 +26,9 @@ from write_side.eventstore.model import (
 )
 from write_side.eventstore.sqlite.schema import EVENT_COLUMNS
 from write_side.eventstore.sqlite.transaction import WriteTx, fetch_stream
-from write_side.groups.model import (
-    ALL_STREAMS,
-    ConsumerStrategy,
-    GroupSettings,
-    parked_stream_name,
-)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from write_side.groups.model import GroupSettings, parked_stream_name
+from write_side.groups.sqlite.rows import GroupRow, at, recorded
+from write_side.groups.sqlite.strategy import assign
 
 #: Type and content type of a parked event: a link to the original, as EventStoreDB writes it.
 LINK_EVENT_TYPE = "$>"
@@ -47,105 +38,11 @@ LINK_CONTENT_TYPE = "application/octet-stream"
 #: nothing in them); the write lock is never held for a whole history.
 _MAX_PAGES = 8
 
-_GROUP_COLUMNS = (
-    "id, source, name, filter, from_end, start_position, settings, cursor, checkpoint, "
-    "checkpointed_at, uncheckpointed, next_seq, rotation"
-)
-
 _FETCH = (
     f"SELECT m.seq, m.retry_count, {EVENT_COLUMNS} FROM subscription_group_messages m "
     "JOIN events e ON e.position = m.position JOIN streams s ON s.id = e.stream_id "
     "WHERE m.consumer_id = ? AND m.seq > ? ORDER BY m.seq"
 )
-
-
-@functools.lru_cache(maxsize=256)
-def parse_settings(text: str) -> GroupSettings:
-    """Settings as stored (JSON), parsed once per distinct text."""
-    return GroupSettings(**orjson.loads(text))
-
-
-def dump_settings(settings: GroupSettings) -> str:
-    """Settings as stored."""
-    fields = {name: getattr(settings, name) for name in GroupSettings.__dataclass_fields__}
-    return orjson.dumps(fields).decode()
-
-
-@functools.lru_cache(maxsize=256)
-def parse_filter(text: str | None) -> EventFilter | None:
-    """A group's filter as stored (JSON), parsed once per distinct text."""
-    if text is None:
-        return None
-    raw = orjson.loads(text)
-    return EventFilter(raw["on"], raw["regex"], bool(raw["exclude"]))
-
-
-def dump_filter(event_filter: EventFilter | None) -> str | None:
-    """A filter as stored."""
-    if event_filter is None:
-        return None
-    raw = {"on": event_filter.on, "regex": event_filter.regex, "exclude": event_filter.exclude}
-    return orjson.dumps(raw).decode()
-
-
-def recorded(row: Sequence[Any]) -> RecordedEvent:
-    """A `RecordedEvent` from the store's event columns (`EVENT_COLUMNS`)."""
-    return RecordedEvent(
-        uuid.UUID(bytes=row[0]),
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        _EPOCH + timedelta(microseconds=row[8]),
-    )
-
-
-@dataclass(slots=True)
-class GroupRow:
-    """A group's row, read at the start of a transaction and written back at its end."""
-
-    id: int
-    source: str
-    name: str
-    filter: EventFilter | None
-    from_end: bool
-    start_position: int | None
-    settings: GroupSettings
-    cursor: int
-    checkpoint: int | None
-    checkpointed_at: int
-    uncheckpointed: int
-    next_seq: int
-    rotation: int
-
-    @property
-    def stream_name(self) -> str | None:
-        """None for a group on `$all`."""
-        return None if self.source == ALL_STREAMS else self.source
-
-    @classmethod
-    def load(
-        cls, conn: sqlite3.Connection, where: str, args: tuple[object, ...]
-    ) -> GroupRow | None:
-        """The group matching `where` (on its id, or on source and name), or None."""
-        row = conn.execute(
-            f"SELECT {_GROUP_COLUMNS} FROM subscription_groups WHERE {where}", args
-        ).fetchone()
-        if row is None:
-            return None
-        return cls(
-            row[0],
-            row[1],
-            row[2],
-            parse_filter(row[3]),
-            bool(row[4]),
-            row[5],
-            parse_settings(row[6]),
-            *row[7:],
-        )
 
 
 @dataclass(slots=True)
@@ -157,39 +54,6 @@ class Totals:
     retried: int = 0
     skipped: int = 0
     parked: int = 0
-
-
-def assign(
-    free: Sequence[tuple[int, int]], count: int, strategy: ConsumerStrategy, rotation: int
-) -> tuple[list[int], int]:
-    """Which consumer gets each of `count` events, and the new rotation mark.
-
-    `free` lists (consumer id, room in its buffer) in the order the consumers joined;
-    `rotation` is the consumer that got the last event. `RoundRobin` gives each event to the
-    next consumer with room after the previous one; `DispatchToSingle` keeps giving to the
-    same consumer until its buffer is full, then moves on to the next.
-    """
-    room = {consumer: space for consumer, space in free if space > 0}
-    order = [consumer for consumer, _ in free]
-    if not room or count <= 0 or not order:
-        return [], rotation
-    after = next((i for i, c in enumerate(order) if c > rotation), 0)
-    if strategy == "DispatchToSingle" and room.get(rotation, 0) > 0:
-        after = order.index(rotation)
-    chosen: list[int] = []
-    index = after
-    while len(chosen) < count and room:
-        consumer = order[index % len(order)]
-        if room.get(consumer, 0) <= 0:
-            index += 1
-            continue
-        chosen.append(consumer)
-        room[consumer] -= 1
-        if room[consumer] == 0:
-            del room[consumer]
-        if strategy == "RoundRobin" or consumer not in room:
-            index += 1
-    return chosen, chosen[-1] if chosen else rotation
 
 
 class GroupTx:
@@ -333,7 +197,7 @@ class GroupTx:
         if not held:
             return
         parked = parked_stream_name(self.group.name, self.group.stream_name)
-        at = (_EPOCH + timedelta(microseconds=self.now_us)).isoformat()
+        parked_at = at(self.now_us).isoformat()
         for position, retry_count in held:
             event_id, stream, revision = self.conn.execute(
                 "SELECT e.id, s.name, e.revision FROM events e "
@@ -345,7 +209,7 @@ class GroupTx:
                 "event_id": str(uuid.UUID(bytes=event_id)),
                 "retry_count": retry_count,
                 "reason": reason,
-                "parked_at": at,
+                "parked_at": parked_at,
             }
             link = NewEvent(
                 type=LINK_EVENT_TYPE,

@@ -6,7 +6,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -35,9 +34,8 @@ from write_side.groups.port import (
 )
 from write_side.groups.sqlite.consumer import SqliteGroupConsumer
 from write_side.groups.sqlite.database import GroupDatabase
-from write_side.groups.sqlite.dispatch import GroupRow, GroupTx, dump_filter, dump_settings
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from write_side.groups.sqlite.dispatch import GroupTx
+from write_side.groups.sqlite.rows import GroupRow, at, dump_filter, dump_settings
 
 
 class SqliteSubscriptionGroups(SubscriptionGroups):
@@ -205,8 +203,8 @@ class SqliteSubscriptionGroups(SubscriptionGroups):
                 buffer_size=r[2],
                 delivered=r[3],
                 acked=r[4],
-                connected_at=_at(r[5]),
-                last_seen=_at(r[6]),
+                connected_at=at(r[5]),
+                last_seen=at(r[6]),
             )
             for r in conn.execute(
                 "SELECT c.name, (SELECT COUNT(*) FROM subscription_group_messages m "
@@ -369,7 +367,3 @@ def _initial_cursor(group: GroupRow) -> int | None:
 
 def _visible_events(stream: StreamRow) -> int:
     return stream.last_revision + 1 - max(0, stream.truncate_before or 0)
-
-
-def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
