@@ -11,12 +11,19 @@ from read_side.projections import all_projections
 from read_side.targets import Target
 from write_side.eventstore import EventStore
 from write_side.eventstore.factory import open_event_store
+from write_side.groups import SubscriptionGroups
+from write_side.groups.factory import open_subscription_groups
 
 
 def event_store(settings: Settings) -> EventStore:
     """The event store the settings name (the embedded SQLite file by default)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_event_store(settings.event_store)
+
+
+def subscription_groups(store: EventStore) -> SubscriptionGroups:
+    """The persistent subscription groups of `store` (their state lives with its events)."""
+    return open_subscription_groups(store)
 
 
 def open_target(settings: Settings, kind: str) -> Target:
