@@ -34,7 +34,10 @@ def worker(
         int | None, typer.Option(help="serve Prometheus metrics on 127.0.0.1:PORT")
     ] = None,
 ) -> None:
-    """Run projections until SIGTERM/SIGINT (each finishes its batch and frees its lease)."""
+    """Run projections until SIGTERM/SIGINT (each finishes its batch and frees its lease).
+
+    With --metrics-port, the projections' and the subscription groups' figures are served.
+    """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -42,9 +45,12 @@ def worker(
     chosen = bootstrap.projections(projection)
     with (
         bootstrap.event_store(settings) as store,
+        bootstrap.subscription_groups(store) as groups,
         bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
     ):
-        runner = Worker(store, [Assignment(p, targets[p.target_kind]) for p in chosen])
+        runner = Worker(
+            store, [Assignment(p, targets[p.target_kind]) for p in chosen], groups=groups
+        )
         runner.stop_on_signals()
         out().print(f"worker: {', '.join(p.name for p in chosen)} (Ctrl-C to stop)")
         runner.run(metrics_port=metrics_port)

@@ -61,8 +61,16 @@ class RunnerCollector(Collector):
         yield state
 
 
-def serve_metrics(port: int, statuses: Callable[[], Iterable[ProjectionStatus]]) -> None:
-    """Serve `/metrics` on `port` (127.0.0.1) from a daemon thread."""
+def serve_metrics(
+    port: int,
+    statuses: Callable[[], Iterable[ProjectionStatus]],
+    *,
+    extra: Iterable[Collector] = (),
+) -> None:
+    """Serve `/metrics` on `port` (127.0.0.1) from a daemon thread; `extra` adds collectors
+    (the subscription groups' figures, for one)."""
     registry = CollectorRegistry()
     registry.register(RunnerCollector(statuses))
+    for collector in extra:
+        registry.register(collector)
     start_http_server(port, addr="127.0.0.1", registry=registry)

@@ -1,5 +1,7 @@
 """The worker: chosen projections, one runner thread each, in one process, until told to stop.
 
+With `--metrics-port` it also exports the figures of every subscription group of the store.
+
 On SIGTERM or SIGINT every runner finishes its batch, stores its checkpoint and gives its lease
 up; then the process exits. Each projection runs in at most one worker at a time (its lease), so
 starting a second worker gives a standby that takes over when the first dies.
@@ -14,12 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
 
+from pipelines.group_metrics import GroupCollector
 from pipelines.metrics import serve_metrics
 from pipelines.runner import ProjectionRunner, RunnerSettings
 from pipelines.status import ProjectionStatus
 from read_side.projection import Projection
 from read_side.targets import Target
 from write_side.eventstore import EventStore
+from write_side.groups import SubscriptionGroups
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +45,12 @@ class Worker:
         assignments: Sequence[Assignment],
         *,
         settings: RunnerSettings | None = None,
+        groups: SubscriptionGroups | None = None,
     ) -> None:
         self.runners = [
             ProjectionRunner(store, a.projection, a.target, settings=settings) for a in assignments
         ]
+        self.groups = groups
         self.stop = threading.Event()
 
     def statuses(self) -> list[ProjectionStatus]:
@@ -54,7 +60,9 @@ class Worker:
     def run(self, *, metrics_port: int | None = None) -> None:
         """Run until `stop` is set (by a signal, or by the caller)."""
         if metrics_port is not None:
-            serve_metrics(metrics_port, self.statuses)
+            groups = self.groups
+            extra = [] if groups is None else [GroupCollector(groups.list_subscriptions)]
+            serve_metrics(metrics_port, self.statuses, extra=extra)
         threads = [
             threading.Thread(target=r.run, args=(self.stop,), name=f"run:{r.name}")
             for r in self.runners
