@@ -27,7 +27,7 @@ def projection_status(
         parked = len(tx.dead_letters(name))
     checkpoint = 0 if stored is None else stored.position
     head = store.head_position(projection.handles)
-    behind = store.read_all(from_position=checkpoint + 1, filter=projection.handles)
+    behind = store.read_all_after(checkpoint, filter=projection.handles)
     lag_events = sum(1 for _ in itertools.islice(behind, LAG_COUNT_LIMIT))
     lease = next((lease for lease in target.leases() if lease.projection == name), None)
     now = utcnow()

@@ -185,9 +185,7 @@ class ProjectionRunner:
             return [], None
         batch: list[RecordedEvent] = []
         scanned = self._checkpoint
-        for event in self.store.read_all(
-            from_position=self._checkpoint + 1, filter=self.projection.handles
-        ):
+        for event in self.store.read_all_after(self._checkpoint, filter=self.projection.handles):
             position = event.position
             if position > head:
                 break
@@ -404,8 +402,8 @@ class ProjectionRunner:
             if head is not None and head > self._checkpoint:
                 lag_events = sum(
                     1
-                    for _ in self.store.read_all(
-                        from_position=self._checkpoint + 1, filter=self.projection.handles
+                    for _ in self.store.read_all_after(
+                        self._checkpoint, filter=self.projection.handles
                     )
                 )
         lag_seconds = None

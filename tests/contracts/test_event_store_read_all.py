@@ -56,6 +56,25 @@ def test_from_position_is_inclusive_and_backwards_reads_down(event_store: EventS
     assert [e.position for e in limited] == positions[:2]
 
 
+def test_read_all_after_starts_strictly_after_a_position(event_store: EventStore) -> None:
+    """A consumer's checkpoint is the last position it handled: it reads what comes after."""
+    tag = uuid.uuid4().hex
+    positions = [
+        event_store.append(f"s{tag}-{n}", events(1), expected_version=StreamState.NO_STREAM)
+        for n in range(3)
+    ]
+
+    after = _mine(list(event_store.read_all_after(positions[0])), tag)
+    from_start = _mine(list(event_store.read_all_after(None)), tag)
+    filtered = list(
+        event_store.read_all_after(positions[0], filter=EventFilter.stream_prefixes(f"s{tag}-2"))
+    )
+
+    assert [e.position for e in after] == positions[1:]
+    assert [e.position for e in from_start] == positions
+    assert [e.position for e in filtered] == positions[2:]
+
+
 def test_filters_on_stream_names_and_event_types(event_store: EventStore) -> None:
     """One filter per read: a stream-name prefix or exact event types, include or exclude."""
     tag = uuid.uuid4().hex

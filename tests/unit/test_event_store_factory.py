@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from write_side.eventstore import Capability
+from write_side.eventstore import Capability, EventStoreUnavailable
+from write_side.eventstore.esdb import EsdbEventStore
 from write_side.eventstore.factory import UnsupportedEventStore, open_event_store
 from write_side.eventstore.sqlite import SqliteEventStore
 
@@ -39,7 +40,6 @@ def test_memory_is_private_and_not_durable() -> None:
     [
         ("sqlite://", "names no file"),
         ("sqlite:///x.db?synchronous=sometimes", "synchronous must be"),
-        ("esdb://localhost:2113?Tls=false", "EventStoreDB adapter"),
         ("mysql://localhost/db", "unknown event store"),
     ],
 )
@@ -47,3 +47,17 @@ def test_bad_uris_say_what_is_wrong(uri: str, reason: str) -> None:
     """A URI that cannot be opened raises our own error with the reason."""
     with pytest.raises(UnsupportedEventStore, match=reason):
         open_event_store(uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["esdb://127.0.0.1:1?Tls=false", "kurrentdb://127.0.0.1:1?Tls=false"],
+)
+def test_an_eventstoredb_uri_opens_the_adapter_which_says_when_the_server_is_away(
+    uri: str,
+) -> None:
+    """esdb:// (or kurrentdb://) is the EventStoreDB adapter; nothing listens on port 1."""
+    with open_event_store(uri) as store:
+        assert isinstance(store, EsdbEventStore)
+        with pytest.raises(EventStoreUnavailable, match="unavailable"):
+            store.head_position()

@@ -3,6 +3,7 @@
 from write_side.eventstore.errors import (
     EventStoreClosed,
     EventStoreError,
+    EventStoreUnavailable,
     InvalidStreamName,
     StreamDeleted,
     StreamNotFound,
@@ -33,6 +34,7 @@ __all__ = [
     "EventStore",
     "EventStoreClosed",
     "EventStoreError",
+    "EventStoreUnavailable",
     "ExpectedVersion",
     "InvalidStreamName",
     "NewEvent",

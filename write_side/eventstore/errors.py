@@ -46,3 +46,7 @@ class InvalidStreamName(EventStoreError, ValueError):
 
 class EventStoreClosed(EventStoreError):
     """The store was closed; nothing more can be read or written through it."""
+
+
+class EventStoreUnavailable(EventStoreError):
+    """The backend cannot be reached or dropped the call; retrying later may succeed."""

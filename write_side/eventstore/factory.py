@@ -21,7 +21,10 @@ def open_event_store(uri: str) -> EventStore:
     """The adapter for `uri`.
 
     `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or `sqlite:///:memory:`, with
-    an optional `?synchronous=FULL|NORMAL|OFF` (default FULL: every commit is fsynced).
+    an optional `?synchronous=FULL|NORMAL|OFF` (default FULL: every commit is fsynced);
+    `esdb://host:2113?Tls=false`, `esdb+discover://host:2113` (a cluster, found by gossip) or
+    the `kurrentdb` spellings for EventStoreDB, credentials and TLS options as esdbclient
+    reads them.
     """
     parts = urlsplit(uri)
     if parts.scheme == "sqlite":
@@ -36,10 +39,10 @@ def open_event_store(uri: str) -> EventStore:
             )
         return SqliteEventStore(path, synchronous=cast(Synchronous, synchronous))
     if parts.scheme in ("esdb", "esdb+discover", "kurrentdb", "kurrentdb+discover"):
-        raise UnsupportedEventStore(
-            f"{parts.scheme}:// needs the EventStoreDB adapter, which this build does not "
-            "include yet; use sqlite:///<path> (the embedded default)"
-        )
+        from write_side.eventstore.esdb import EsdbEventStore  # grpc loads only when asked
+
+        # KurrentDB is EventStoreDB renamed: same protocol, esdbclient's scheme names.
+        return EsdbEventStore(uri.replace("kurrentdb", "esdb", 1))
     raise UnsupportedEventStore(
         f"unknown event store {uri!r}: expected sqlite:///<path> or esdb://host:2113"
     )

@@ -103,6 +103,25 @@ class EventStore(ABC):
         Metadata, truncation and soft deletes do not hide events here.
         """
 
+    def read_all_after(
+        self,
+        position: int | None,
+        *,
+        filter: EventFilter | None = None,
+        include_system: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        """Events of `$all` strictly after `position` (None or 0: from the start).
+
+        The form a consumer with a checkpoint wants. Positions are not contiguous, and
+        EventStoreDB reads only from an exact event position, so this reads from `position`
+        itself and skips it, never from `position + 1`.
+        """
+        for event in self.read_all(
+            from_position=position or None, filter=filter, include_system=include_system
+        ):
+            if position is None or event.position > position:
+                yield event
+
     @abstractmethod
     def get_stream_metadata(self, stream: str) -> tuple[StreamMetadata, int | None]:
         """The stream's metadata and the metadata's own version (None when never set)."""

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from write_side.eventstore.checks import check_expected_version, check_stream_name
 from write_side.eventstore.errors import (
     EventStoreClosed,
-    InvalidStreamName,
     StreamDeleted,
     StreamNotFound,
 )
@@ -25,7 +25,6 @@ from write_side.eventstore.model import (
     NewEvent,
     RecordedEvent,
     StreamMetadata,
-    StreamState,
 )
 from write_side.eventstore.port import EventStore, Subscription
 from write_side.eventstore.sqlite.group_commit import GroupCommitter
@@ -94,8 +93,8 @@ class SqliteEventStore(EventStore):
     def append(
         self, stream: str, events: Sequence[NewEvent], *, expected_version: ExpectedVersion
     ) -> int:
-        _check_name(stream)
-        _check_expected(expected_version)
+        check_stream_name(stream)
+        check_expected_version(expected_version)
         if not events:
             raise ValueError("append needs at least one event")
         batch = list(events)
@@ -114,18 +113,18 @@ class SqliteEventStore(EventStore):
     def set_stream_metadata(
         self, stream: str, metadata: StreamMetadata, *, expected_version: ExpectedVersion
     ) -> int:
-        _check_name(stream)
-        _check_expected(expected_version)
+        check_stream_name(stream)
+        check_expected_version(expected_version)
         return self._write(lambda tx: tx.set_metadata(stream, metadata, expected_version), stream)
 
     def delete_stream(self, stream: str, *, expected_version: ExpectedVersion) -> None:
-        _check_name(stream)
-        _check_expected(expected_version)
+        check_stream_name(stream)
+        check_expected_version(expected_version)
         self._write(lambda tx: tx.delete(stream, expected_version), stream)
 
     def tombstone_stream(self, stream: str, *, expected_version: ExpectedVersion) -> None:
-        _check_name(stream)
-        _check_expected(expected_version)
+        check_stream_name(stream)
+        check_expected_version(expected_version)
         self._write(lambda tx: tx.tombstone(stream, expected_version), stream)
 
     def _write(self, work: Callable[[WriteTx], T], *streams: str) -> T:
@@ -171,7 +170,7 @@ class SqliteEventStore(EventStore):
         backwards: bool = False,
         limit: int | None = None,
     ) -> list[RecordedEvent]:
-        _check_name(stream, allow_metastream=True)
+        check_stream_name(stream, allow_metastream=True)
         with self._reading() as conn:
             conn.execute("BEGIN")
             try:
@@ -264,7 +263,7 @@ class SqliteEventStore(EventStore):
         ], last
 
     def get_stream_metadata(self, stream: str) -> tuple[StreamMetadata, int | None]:
-        _check_name(stream)
+        check_stream_name(stream)
         with self._reading() as conn:
             conn.execute("BEGIN")
             try:
@@ -319,7 +318,7 @@ class SqliteEventStore(EventStore):
         from_end: bool = False,
         include_caught_up: bool = False,
     ) -> Subscription:
-        _check_name(stream, allow_metastream=True)
+        check_stream_name(stream, allow_metastream=True)
         self._ensure_open()
         if from_end:
             with self._reading() as conn:
@@ -399,23 +398,3 @@ class _Lent:
     def __exit__(self, *exc: object) -> None:
         if self._lock is not None:
             self._lock.release()
-
-
-def _check_name(stream: str, *, allow_metastream: bool = False) -> None:
-    if not isinstance(stream, str) or not stream:
-        raise InvalidStreamName(f"a stream name must be a non-empty string, got {stream!r}")
-    if stream.startswith("$$") and not allow_metastream:
-        raise InvalidStreamName(
-            f"{stream!r} is a metadata stream; use set_stream_metadata / get_stream_metadata"
-        )
-
-
-def _check_expected(expected_version: ExpectedVersion) -> None:
-    if isinstance(expected_version, StreamState):
-        return
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise TypeError(
-            f"expected_version must be a revision or a StreamState, got {expected_version!r}"
-        )
-    if expected_version < 0:
-        raise ValueError(f"expected_version must be >= 0, got {expected_version}")
