@@ -93,11 +93,11 @@ class DeliveredEvent:
 
     event: RecordedEvent
     retry_count: int
+    id: uuid.UUID = field(init=False, repr=False, compare=False)
+    """The id to `ack` or `nack` (esdbclient's `ack_id`): the event's id, decoded once."""
 
-    @property
-    def id(self) -> uuid.UUID:
-        """The id to `ack` or `nack` (esdbclient's `ack_id`)."""
-        return self.event.id
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", self.event.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,18 +57,8 @@ def dump_filter(event_filter: EventFilter | None) -> str | None:
 
 
 def recorded(row: Sequence[Any]) -> RecordedEvent:
-    """A `RecordedEvent` from the store's event columns (`EVENT_COLUMNS`)."""
-    return RecordedEvent(
-        uuid.UUID(bytes=row[0]),
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        at(row[8]),
-    )
+    """A `RecordedEvent` from the store's event columns (`EVENT_COLUMNS`), not copied."""
+    return RecordedEvent.from_row(tuple(row))
 
 
 @dataclass(slots=True)
