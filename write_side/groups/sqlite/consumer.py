@@ -242,7 +242,7 @@ class SqliteGroupConsumer(GroupConsumer):
         if self._pending_since is None:
             self._pending_since = time.monotonic()
         pending = len(self._acked) + len(self._skipped) + len(self._retry) + len(self._park)
-        if pending >= self._max_ack_batch_size or self._retry or self._park:
+        if pending >= self._max_ack_batch_size:
             self._flush()
 
     def _pending(self) -> bool:
