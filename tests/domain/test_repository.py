@@ -262,3 +262,26 @@ def test_a_command_deciding_nothing_writes_nothing(repository: Repository) -> No
 
     assert (result.revision, result.position, result.events) == (0, None, ())
     assert len(repository.store.read_stream(f"tally-{tally_id}")) == 1
+
+
+class AddExactly(AddToTally):
+    """A command that must not be decided again on a state its sender did not see."""
+
+    retry_on_conflict = False
+
+
+def test_a_command_that_forbids_retries_fails_on_a_concurrent_change(
+    repository: Repository,
+) -> None:
+    tally_id = uuid.uuid4()
+    open_tally(repository, tally_id)
+    command = AddExactly(tally_id=tally_id, amount=2)
+
+    def decide_while_someone_else_writes(tally: Tally) -> list[object]:
+        add(repository, tally_id, 1)  # lands between this load and this save
+        return tally.add(command)  # type: ignore[return-value]
+
+    with pytest.raises(StaleVersion):
+        repository.execute(Tally, tally_id, command, decide_while_someone_else_writes)  # type: ignore[arg-type]
+
+    assert repository.load(Tally, tally_id).total == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +31,10 @@ class Command(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    #: Whether the repository may decide the command again after a concurrent change (a
+    #: command whose decision must rest on exactly what its sender saw says False).
+    retry_on_conflict: ClassVar[bool] = True
 
     command_id: UUID = Field(default_factory=new_id)
     actor: str | None = None

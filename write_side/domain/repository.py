@@ -119,7 +119,8 @@ class Repository:
         A command already handled answers its first result and writes nothing. When another
         writer changes the stream in between, the aggregate is reloaded and the command
         decided again (up to `retries` times), unless the caller named the version it read
-        (`expected_version`, from `If-Match`): then the change is a `StaleVersion`.
+        (`expected_version`, from `If-Match`) or the command does not allow it
+        (`retry_on_conflict`): then the change is a `StaleVersion`.
         A `DomainError` from `decide` propagates, with nothing written.
         """
         for attempt in range(self.retries + 1):
@@ -142,7 +143,7 @@ class Repository:
             try:
                 return self._save(aggregate, command, decided)
             except WrongExpectedVersion:
-                if expected_version is not None:
+                if expected_version is not None or not command.retry_on_conflict:
                     raise StaleVersion(
                         "stale_version", f"{aggregate.stream} changed meanwhile"
                     ) from None
