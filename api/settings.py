@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     """`sqlite:///<path>` (default `<data dir>/events.db`), or `esdb://…` / `esdb+discover://…`."""
     query_db_url: str = ""
     """SQLAlchemy URL of the query tables (default `sqlite:///<data dir>/query.db`)."""
+    key_store_url: str = ""
+    """SQLAlchemy URL of the personal-data keys (default `sqlite:///<data dir>/keys.db`); kept
+    apart from the events, which a key must never travel with."""
     redis_url: str | None = None
     """Redis for cache, idempotency keys and locks; unset: the file `<data dir>/cache.db`."""
     qdrant_url: str | None = None
@@ -47,6 +50,8 @@ class Settings(BaseSettings):
             values["event_store"] = f"sqlite:///{data_dir / 'events.db'}"
         if not values.get("query_db_url"):
             values["query_db_url"] = f"sqlite:///{data_dir / 'query.db'}"
+        if not values.get("key_store_url"):
+            values["key_store_url"] = f"sqlite:///{data_dir / 'keys.db'}"
         return values
 
     @property

@@ -26,6 +26,7 @@ def test_the_embedded_default_needs_no_configuration() -> None:
     assert settings.data_dir == Path("var")
     assert settings.event_store == "sqlite:///var/events.db"
     assert settings.query_db_url == "sqlite:///var/query.db"
+    assert settings.key_store_url == "sqlite:///var/keys.db"
     assert settings.redis_url is None
     assert settings.cache_path == Path("var/cache.db")
     assert settings.search_path == Path("var/search")
@@ -40,6 +41,7 @@ def test_the_data_dir_moves_every_default(monkeypatch: pytest.MonkeyPatch) -> No
     settings = load_settings()
     assert settings.event_store == "sqlite:////srv/bookworm/events.db"
     assert settings.query_db_url == "sqlite:////srv/bookworm/query.db"
+    assert settings.key_store_url == "sqlite:////srv/bookworm/keys.db"
     assert settings.cache_path == Path("/srv/bookworm/cache.db")
 
 
