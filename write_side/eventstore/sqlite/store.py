@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +43,21 @@ PAGE_SIZE = 2000
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SharedFile:
+    """How a component that keeps tables of its own in the store's file reaches it.
+
+    On a file, `path` names it: open a connection of your own (and the process's notifier for
+    the path). In memory there is only the store's `connection`, used under its `lock`, and
+    its `notifier`.
+    """
+
+    path: str | None
+    connection: sqlite3.Connection | None
+    lock: threading.RLock | None
+    notifier: ChangeNotifier
 
 
 class SqliteEventStore(EventStore):
@@ -87,6 +103,12 @@ class SqliteEventStore(EventStore):
 
     def __repr__(self) -> str:
         return f"SqliteEventStore({self._path!r})"
+
+    def shared_file(self) -> SharedFile:
+        """What a component storing its own tables beside the events needs (see `SharedFile`)."""
+        if self._memory:
+            return SharedFile(None, self._writer, self._lock, self._notifier)
+        return SharedFile(self._path, None, None, self._notifier)
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -28,17 +28,18 @@ class GroupDatabase:
     def __init__(self, store: SqliteEventStore, clock: Callable[[], float]) -> None:
         self.clock = clock
         self._closed = False
-        # The store has no public accessors for its file, its in-memory connection or its
-        # notifier yet; these three reads are the only places the groups reach inside it.
-        self._memory: bool = store._memory
-        if self._memory:
-            self._conn = store._writer
-            self._lock: threading.RLock = store._lock
-            self.notifier = store._notifier
+        shared = store.shared_file()
+        self._memory = shared.path is None
+        if shared.path is None:
+            assert shared.connection is not None
+            assert shared.lock is not None
+            self._conn = shared.connection
+            self._lock: threading.RLock = shared.lock
+            self.notifier = shared.notifier
         else:
-            self._conn = connect(store._path, synchronous="NORMAL")
+            self._conn = connect(shared.path, synchronous="NORMAL")
             self._lock = threading.RLock()
-            self.notifier = ChangeNotifier.for_file(store._path)
+            self.notifier = ChangeNotifier.for_file(shared.path)
         with self._lock:
             create_group_tables(self._conn)
 
