@@ -6,6 +6,7 @@ The EventStoreDB adapter joins the parameter list when BOOKWORM_TEST_ESDB_URI is
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from read_side.targets import MemoryTarget, Target
+from tests.esdb_server.fixtures import esdb_server  # noqa: F401 (the backend fixture asks for it)
+from tests.esdb_server.server import EsdbTestServer
 from write_side.eventstore import Capability, EventStore
 from write_side.eventstore.factory import open_event_store
 
@@ -36,12 +39,27 @@ def _sqlite_memory(tmp_path: Path) -> Backend:
     return Backend("sqlite_memory", None, lambda: open_event_store("sqlite:///:memory:"))
 
 
+def _esdb(uri: str) -> Backend:
+    from write_side.eventstore.esdb import EsdbEventStore
+
+    return Backend("esdb", uri, lambda: EsdbEventStore(uri))
+
+
 BACKENDS = {"sqlite_file": _sqlite_file, "sqlite_memory": _sqlite_memory}
 
+#: The EventStoreDB adapter over a real gRPC wire: always against the test server
+#: (`tests/esdb_server`), and against a real EventStoreDB when BOOKWORM_TEST_ESDB_URI is set.
+WIRE_BACKENDS = ["esdb_test_server", pytest.param("esdb_real", marks=pytest.mark.esdb)]
 
-@pytest.fixture(params=sorted(BACKENDS))
+
+@pytest.fixture(params=[*sorted(BACKENDS), *WIRE_BACKENDS])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """Each adapter in turn."""
+    """Each adapter in turn (the EventStoreDB ones on a server shared by the session)."""
+    if request.param == "esdb_test_server":
+        server: EsdbTestServer = request.getfixturevalue("esdb_server")
+        return _esdb(server.uri)
+    if request.param == "esdb_real":
+        return _esdb(os.environ["BOOKWORM_TEST_ESDB_URI"])
     return BACKENDS[request.param](tmp_path)
 
 

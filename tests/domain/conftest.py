@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.contracts.conftest import backend, event_store  # every adapter, as in the contracts
+from tests.esdb_server.fixtures import esdb_server
 from write_side.domain import Crypto, ManualClock, Repository
 from write_side.eventstore import EventStore
 from write_side.keystore import SqlKeyStore
 
 from .tally import TALLY_EVENTS
 
-__all__ = ["backend", "event_store"]
+__all__ = ["backend", "esdb_server", "event_store"]
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

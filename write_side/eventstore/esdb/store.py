@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Iterator, Sequence
 
 import esdbclient
@@ -46,6 +47,8 @@ class EsdbEventStore(EventStore):
     def __init__(self, uri: str, *, client: esdbclient.EventStoreDBClient | None = None) -> None:
         self._uri = uri
         self._client = client or calling(None, None, lambda: esdbclient.EventStoreDBClient(uri))
+        self._closed = False
+        self._subscriptions: weakref.WeakSet[EsdbSubscription] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"EsdbEventStore({self._client.connection_target!r})"
@@ -226,7 +229,9 @@ class EsdbEventStore(EventStore):
                 include_caught_up=include_caught_up,
             )
 
-        return EsdbSubscription(open_after, stream=None, keeps=args.keeps, start=from_position)
+        return self._track(
+            EsdbSubscription(open_after, stream=None, keeps=args.keeps, start=from_position)
+        )
 
     def subscribe_to_stream(
         self,
@@ -247,9 +252,17 @@ class EsdbEventStore(EventStore):
                 include_caught_up=include_caught_up,
             )
 
-        return EsdbSubscription(
-            open_after, stream=stream, keeps=lambda _: True, start=from_revision
+        return self._track(
+            EsdbSubscription(open_after, stream=stream, keeps=lambda _: True, start=from_revision)
         )
 
+    def _track(self, subscription: EsdbSubscription) -> EsdbSubscription:
+        self._subscriptions.add(subscription)
+        return subscription
+
     def close(self) -> None:
+        """End live subscriptions (with `EventStoreClosed`) and close the client."""
+        self._closed = True
+        for subscription in list(self._subscriptions):
+            subscription.close_with_store()
         self._client.close()

@@ -6,12 +6,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import NoReturn
 
 import esdbclient
 import esdbclient.exceptions as esdb_errors
 from esdbclient.common import AbstractCatchupSubscription
 
-from write_side.eventstore.errors import EventStoreUnavailable
+from write_side.eventstore.errors import EventStoreClosed, EventStoreUnavailable
 from write_side.eventstore.esdb.translate import raise_translated, recorded_event
 from write_side.eventstore.model import CaughtUp, Checkpoint
 from write_side.eventstore.port import Subscription, SubscriptionItem
@@ -49,6 +50,7 @@ class EsdbSubscription(Subscription):
         self._last: int | None = start
         """The last position (or stream revision) delivered or passed by a checkpoint."""
         self._stopped = threading.Event()
+        self._closed_store = False
         self._lock = threading.Lock()
         self._current: AbstractCatchupSubscription | None = self._open(None)
 
@@ -57,15 +59,15 @@ class EsdbSubscription(Subscription):
         while True:
             current = self._current
             if current is None or self._stopped.is_set():
-                raise StopIteration
+                self._end()
             try:
                 item = next(current)
             except StopIteration:
-                raise StopIteration from None
+                self._end()
             except (esdb_errors.AbortedByServer, esdb_errors.ServiceUnavailable) as error:
                 failures += 1
                 if self._stopped.is_set():
-                    raise StopIteration from None
+                    self._end()
                 if failures > RESUME_ATTEMPTS:
                     raise EventStoreUnavailable(
                         f"subscription dropped {failures} times: {error!r}"
@@ -113,6 +115,16 @@ class EsdbSubscription(Subscription):
                 self._current = None
             else:
                 self._current = fresh
+
+    def _end(self) -> NoReturn:
+        if self._closed_store:
+            raise EventStoreClosed("the event store was closed under this subscription")
+        raise StopIteration
+
+    def close_with_store(self) -> None:
+        """The store is closing: end with `EventStoreClosed` rather than a plain stop."""
+        self._closed_store = True
+        self.stop()
 
     def stop(self) -> None:
         """End the subscription; a blocked reader wakes and its iteration ends."""

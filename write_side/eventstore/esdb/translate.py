@@ -141,7 +141,10 @@ def raise_translated(
             # Deleting a stream that does not exist: EventStoreDB's "Actual version: -1".
             raise WrongExpectedVersion(name, expected=expected, actual_version=None) from error
         raise StreamNotFound(name) from error
-    if isinstance(error, esdb_errors.StreamIsDeleted):
+    if isinstance(error, esdb_errors.StreamIsDeleted) or (
+        # esdbclient's Append (one event) reports a tombstoned stream this way.
+        isinstance(error, esdb_errors.FailedPrecondition) and "is deleted" in str(error)
+    ):
         raise StreamDeleted(name) from error
     if isinstance(
         error,
