@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -14,19 +14,12 @@ from pipelines.runner import PoisonEvent, ProjectionRunner, RunnerSettings
 from pipelines.status import RunnerState
 from read_side.targets import MemoryTarget
 from tests.pipelines.projections import CountsByType, Mailer
-from write_side.eventstore import NewEvent, StreamState
-from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.eventstore import EventStore, NewEvent, StreamState
 
 FAST = RunnerSettings(retry_backoff_s=0.001, idle_s=0.02, lease_ttl_s=1.0)
 
 
-@pytest.fixture
-def store() -> Iterator[SqliteEventStore]:
-    with SqliteEventStore() as memory_store:
-        yield memory_store
-
-
-def append(store: SqliteEventStore, stream: str, *types: str, start: int = 0) -> int:
+def append(store: EventStore, stream: str, *types: str, start: int = 0) -> int:
     """Append one event per type to `stream` (data {"n": start + i}); the last position."""
     events = [
         NewEvent(type=t, data=json.dumps({"n": start + i}).encode()) for i, t in enumerate(types)
@@ -48,7 +41,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def test_catch_up_applies_matching_events_and_checkpoints_the_head(
-    store: SqliteEventStore,
+    store: EventStore,
 ) -> None:
     """Given 3 wanted events and 2 others, the counts cover the wanted ones and the
     checkpoint reaches the head, past the unwanted event at the end."""
@@ -66,7 +59,7 @@ def test_catch_up_applies_matching_events_and_checkpoints_the_head(
         assert tx.checkpoint("counts_by_type", 1).position == head  # type: ignore[union-attr]
 
 
-def test_a_restart_goes_on_from_the_stored_checkpoint(store: SqliteEventStore) -> None:
+def test_a_restart_goes_on_from_the_stored_checkpoint(store: EventStore) -> None:
     """A second runner (as after a crash) applies only what came after the checkpoint."""
     append(store, "test-1", "A", "B")
     target = MemoryTarget()
@@ -78,7 +71,7 @@ def test_a_restart_goes_on_from_the_stored_checkpoint(store: SqliteEventStore) -
     assert counts(target) == {"A": 2, "B": 1}
 
 
-def test_small_batches_cover_everything_once(store: SqliteEventStore) -> None:
+def test_small_batches_cover_everything_once(store: EventStore) -> None:
     """With batches of 7, 100 events are all counted once, in order."""
     for n in range(10):
         append(store, f"test-{n}", *["E"] * 10, start=n * 10)
@@ -95,7 +88,7 @@ def test_small_batches_cover_everything_once(store: SqliteEventStore) -> None:
     assert len(set(positions)) == 100
 
 
-def test_a_poison_event_is_parked_and_the_rest_applied(store: SqliteEventStore) -> None:
+def test_a_poison_event_is_parked_and_the_rest_applied(store: EventStore) -> None:
     """Given a handler that fails on n=2, that event is tried 3 times, parked with its error,
     and the others (before and after it, in the same batch) are applied."""
     append(store, "test-1", "E", "E", "E", "E", "E")
@@ -113,7 +106,7 @@ def test_a_poison_event_is_parked_and_the_rest_applied(store: SqliteEventStore) 
     assert runner.status(with_head=True).lag_events == 0
 
 
-def test_a_parked_event_is_replayed_after_the_fix(store: SqliteEventStore) -> None:
+def test_a_parked_event_is_replayed_after_the_fix(store: EventStore) -> None:
     """After the handler is fixed, replaying the dead letter applies it and removes it."""
     append(store, "test-1", "E", "E", "E")
     target = MemoryTarget()
@@ -129,7 +122,7 @@ def test_a_parked_event_is_replayed_after_the_fix(store: SqliteEventStore) -> No
     assert replay(store, CountsByType(), target).replayed == []
 
 
-def test_a_replay_that_fails_again_keeps_the_letter(store: SqliteEventStore) -> None:
+def test_a_replay_that_fails_again_keeps_the_letter(store: EventStore) -> None:
     """Replaying with the bug still there leaves the letter (and the model) as they were."""
     append(store, "test-1", "E", "E")
     target = MemoryTarget()
@@ -144,7 +137,7 @@ def test_a_replay_that_fails_again_keeps_the_letter(store: SqliteEventStore) -> 
     assert list_dead_letters(target) == []
 
 
-def test_in_a_rebuild_a_poison_event_stops_the_runner(store: SqliteEventStore) -> None:
+def test_in_a_rebuild_a_poison_event_stops_the_runner(store: EventStore) -> None:
     """The default policy during a rebuild is to stop, with the checkpoint before the event."""
     first = append(store, "test-1", "E")
     append(store, "test-1", "E", start=1)
@@ -161,7 +154,7 @@ def test_in_a_rebuild_a_poison_event_stops_the_runner(store: SqliteEventStore) -
     assert list_dead_letters(target) == []
 
 
-def test_run_follows_the_live_tail_and_stops_cleanly(store: SqliteEventStore) -> None:
+def test_run_follows_the_live_tail_and_stops_cleanly(store: EventStore) -> None:
     """A running runner catches up, goes live, applies new events as they come, and on stop
     stores its checkpoint and gives its lease up."""
     append(store, "test-1", "A")
@@ -184,7 +177,7 @@ def test_run_follows_the_live_tail_and_stops_cleanly(store: SqliteEventStore) ->
     assert target.leases() == []
 
 
-def test_one_runner_per_projection_the_second_takes_over(store: SqliteEventStore) -> None:
+def test_one_runner_per_projection_the_second_takes_over(store: EventStore) -> None:
     """While one runner holds the lease, a second waits; when the first stops, it takes over."""
     append(store, "test-1", "A")
     target = MemoryTarget()
@@ -213,7 +206,7 @@ def test_one_runner_per_projection_the_second_takes_over(store: SqliteEventStore
             thread.join(10)
 
 
-def test_side_effects_run_live_and_never_in_a_rebuild(store: SqliteEventStore) -> None:
+def test_side_effects_run_live_and_never_in_a_rebuild(store: EventStore) -> None:
     """Live, each committed event's mail is carried out; a rebuild counts but sends nothing."""
     append(store, "test-1", "A", "B")
     target = MemoryTarget()

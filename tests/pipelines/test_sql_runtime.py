@@ -19,15 +19,9 @@ from read_side.targets.sql import SqlTarget
 from tests.contracts.conftest import POSTGRES_URL
 from tests.pipelines.projections import SqlCountsByType
 from tests.pipelines.test_runner import append, wait_for
-from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.eventstore import EventStore
 
 FAST = RunnerSettings(retry_backoff_s=0.001, idle_s=0.02, lease_ttl_s=0.6, batch_size=25)
-
-
-@pytest.fixture
-def store() -> Iterator[SqliteEventStore]:
-    with SqliteEventStore() as memory_store:
-        yield memory_store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -66,7 +60,7 @@ def counts_once_created(url: str) -> dict[str, int]:
 
 
 def test_given_events_the_tables_hold_the_counts(
-    store: SqliteEventStore, sql: tuple[SqlTarget, str]
+    store: EventStore, sql: tuple[SqlTarget, str]
 ) -> None:
     """A worker-style runner (following the live build) counts the events and goes live."""
     target, url = sql
@@ -79,7 +73,7 @@ def test_given_events_the_tables_hold_the_counts(
 
 
 def test_a_poison_event_is_parked_then_replayed(
-    store: SqliteEventStore, sql: tuple[SqlTarget, str]
+    store: EventStore, sql: tuple[SqlTarget, str]
 ) -> None:
     """The failing event is parked with its error, the rest counted; after the fix a replay
     applies it and the letter is gone."""
@@ -98,7 +92,7 @@ def test_a_poison_event_is_parked_then_replayed(
 
 
 def test_readers_never_see_a_half_built_model(
-    store: SqliteEventStore, sql: tuple[SqlTarget, str]
+    store: EventStore, sql: tuple[SqlTarget, str]
 ) -> None:
     """While build 2 is rebuilt beside the live build 1 (a worker keeps it live), a reader on
     another connection always sees all 1,000 events counted, then build 2 takes over."""
