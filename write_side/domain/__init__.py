@@ -5,7 +5,13 @@ from write_side.domain.aggregate import Aggregate, Handled, applies
 from write_side.domain.bus import CommandBus, Handler, Services, UnknownCommand
 from write_side.domain.clock import Clock, ManualClock, SystemClock
 from write_side.domain.commands import Cause, Command, CommandResult
-from write_side.domain.errors import ConcurrencyConflict, DomainError, NotFound, StaleVersion
+from write_side.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    InvalidValue,
+    NotFound,
+    StaleVersion,
+)
 from write_side.domain.personal import (
     ERASED,
     Crypto,
@@ -30,6 +36,7 @@ __all__ = [
     "DomainError",
     "Handled",
     "Handler",
+    "InvalidValue",
     "KeyStore",
     "ManualClock",
     "NotFound",

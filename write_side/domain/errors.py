@@ -18,6 +18,13 @@ class DomainError(Exception):
         super().__init__(message)
 
 
+class InvalidValue(DomainError):
+    """A command field's value breaks a rule of its own (required, too long, malformed, out of
+    range), whatever the aggregate's state: a validation error (422) at the edge."""
+
+    status = 422
+
+
 class NotFound(DomainError):
     """The aggregate a command or a reference names does not exist."""
 
