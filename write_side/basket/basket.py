@@ -26,7 +26,7 @@ from write_side.basket.events import (
     BasketItemRemoved,
 )
 from write_side.catalog.lookup import BookInfo
-from write_side.domain import Aggregate, DomainError, NotFound, applies
+from write_side.domain import Aggregate, DomainError, InvalidValue, NotFound, applies
 from write_side.envelope import DomainEvent
 
 #: At most this many distinct books in one basket.
@@ -71,27 +71,28 @@ class Basket(Aggregate):
     def wanted(lines: Iterable[BasketLine]) -> dict[UUID, int]:
         """The item list of an update, once its own rules hold (no lookup needed for these).
 
-        Rules: at least one item, each quantity > 0, each book once, at most `MAX_BOOKS`.
+        Rules: at least one item, each quantity > 0, each book once, at most `MAX_BOOKS`; a
+        broken one is an `InvalidValue` (422), as the request itself is wrong.
         """
         wanted: dict[UUID, int] = {}
         for index, line in enumerate(lines):
             if line.quantity <= 0:
-                raise DomainError(
+                raise InvalidValue(
                     "quantity_positive",
                     f"the quantity of book {line.book_id} must be > 0",
                     field=f"items[{index}].quantity",
                 )
             if line.book_id in wanted:
-                raise DomainError(
+                raise InvalidValue(
                     "duplicate_book",
                     f"book {line.book_id} is listed twice",
                     field=f"items[{index}].book_id",
                 )
             wanted[line.book_id] = line.quantity
         if not wanted:
-            raise DomainError("basket_empty", "a basket holds at least one item", field="items")
+            raise InvalidValue("basket_empty", "a basket holds at least one item", field="items")
         if len(wanted) > MAX_BOOKS:
-            raise DomainError(
+            raise InvalidValue(
                 "basket_too_many_books",
                 f"a basket holds at most {MAX_BOOKS} distinct books, not {len(wanted)}",
                 field="items",
@@ -124,7 +125,7 @@ class Basket(Aggregate):
     def add(self, book_id: UUID, quantity: int, book: BookInfo | None) -> list[DomainEvent]:
         """Decide `AddBasketItem`: `quantity` more copies of a book that exists, not deleted."""
         if quantity <= 0:
-            raise DomainError("quantity_positive", "the quantity must be > 0", field="quantity")
+            raise InvalidValue("quantity_positive", "the quantity must be > 0", field="quantity")
         _require_book(book_id, book, "book_id")
         old = self.items.get(book_id) if self.is_open else None
         if old is not None:

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from write_side.domain import DomainError
+from write_side.domain import InvalidValue
 
 #: Length limits, in characters.
 NAME_MAX = 100
@@ -42,7 +42,7 @@ def check_contact(contact: Contact) -> None:
     _check_text(contact.name, "name", NAME_MAX, "name")
     _check_text(contact.email, "email", EMAIL_MAX, "email")
     if _EMAIL.fullmatch(contact.email) is None:
-        raise DomainError(
+        raise InvalidValue(
             "email_invalid", f"{contact.email!r} is not an email address", field="email"
         )
 
@@ -55,9 +55,9 @@ def check_address(address: Address) -> None:
 
 def _check_text(value: str, name: str, limit: int, field: str) -> None:
     if not value:
-        raise DomainError(f"{name}_required", f"the {name} is required", field=field)
+        raise InvalidValue(f"{name}_required", f"the {name} is required", field=field)
     if len(value) > limit:
-        raise DomainError(
+        raise InvalidValue(
             f"{name}_too_long",
             f"the {name} has {len(value)} characters, at most {limit}",
             field=field,
