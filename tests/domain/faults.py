@@ -11,27 +11,27 @@ from write_side.eventstore import EventStore, EventStoreUnavailable, ExpectedVer
 
 
 class FailsOnce:
-    """The real store, except that the first append to a stream starting with `prefix` fails:
-    before writing anything (`written=False`), or after writing with its answer lost (a crash
-    between append and answer, `written=True`)."""
+    """The real store, except that appends fail once per prefix, in order: the first append to
+    a stream starting with `prefixes[0]` fails, then the next one starting with `prefixes[1]`,
+    and so on. A failure happens before writing anything (`written=False`), or after writing
+    with the answer lost (a crash between append and answer, `written=True`)."""
 
-    def __init__(self, inner: EventStore, prefix: str, *, written: bool) -> None:
+    def __init__(self, inner: EventStore, *prefixes: str, written: bool) -> None:
         self.inner = inner
-        self.prefix = prefix
+        self.pending = list(prefixes)
         self.written = written
-        self.failed = False
 
     def append(
         self, stream: str, events: Sequence[NewEvent], *, expected_version: ExpectedVersion
     ) -> int:
-        """Append, failing the first time `stream` matches."""
-        if self.failed or not stream.startswith(self.prefix):
+        """Append, failing when `stream` matches the next prefix."""
+        if not self.pending or not stream.startswith(self.pending[0]):
             return self.inner.append(stream, events, expected_version=expected_version)
-        self.failed = True
+        self.pending.pop(0)
         if self.written:
             self.inner.append(stream, events, expected_version=expected_version)
             raise ConnectionResetError("the answer was lost")
-        raise EventStoreUnavailable("the store went away before writing")
+        raise EventStoreUnavailable(f"the store went away before writing to {stream}")
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)

@@ -4,10 +4,12 @@ CatalogUsage by folding the book streams of `$all`."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tests.domain.contexts import given_book, given_shelf
 from write_side.catalog import (
+    BookDeleted,
     BookInfo,
     BookStatus,
     ChangeBookAuthors,
@@ -20,7 +22,9 @@ from write_side.catalog import (
     UpdateBookDetails,
 )
 from write_side.domain import CommandBus, Repository
+from write_side.envelope import EventMetadata
 from write_side.eventstore import EventStore, NewEvent, StreamState
+from write_side.registry import REGISTRY
 
 
 def test_the_book_lookup_answers_what_the_stream_says_now(
@@ -82,9 +86,14 @@ def test_usage_skips_streams_that_are_only_named_like_books(
 ) -> None:
     shelf = given_shelf(bus)
     given_book(bus, shelf)
+    odd = f"book-not-a-uuid-{uuid.uuid4().hex}"
+    metadata = EventMetadata.new_correlation(occurred_at=datetime.now(UTC))
     event_store.append(
-        f"book-not-a-uuid-{uuid.uuid4().hex}",
-        [NewEvent(type="SomethingElse", data=b"{}")],
+        odd,
+        [
+            NewEvent(type="SomethingElse", data=b"{}"),
+            REGISTRY.to_new_event(BookDeleted(), metadata),
+        ],
         expected_version=StreamState.NO_STREAM,
     )
 

@@ -78,6 +78,20 @@ def test_create_book_records_its_full_initial_state_in_stock(
     ]
 
 
+def test_a_create_aimed_at_an_existing_book_is_refused(
+    bus: CommandBus, repository: Repository
+) -> None:
+    shelf = given_shelf(bus)
+    existing = given_book(bus, shelf)
+    command = create_book(shelf)
+
+    with pytest.raises(DomainError) as raised:
+        repository.execute(Book, existing, command, lambda book: book.create(command))
+
+    assert (raised.value.rule, raised.value.status) == ("book_exists", 409)
+    assert len(events_of(repository, stream_of(existing))) == 1
+
+
 MISSING: dict[str, tuple[Callable[[Shelf], dict[str, object]], str, str]] = {
     "category": (lambda s: {"category_id": uuid.uuid4()}, "category_not_found", "category_id"),
     "publisher": (lambda s: {"publisher_id": uuid.uuid4()}, "publisher_not_found", "publisher_id"),

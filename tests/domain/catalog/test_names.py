@@ -58,6 +58,23 @@ def test_a_create_whose_append_failed_frees_its_name(
     assert holder(reservations, name) == again.aggregate_id
 
 
+def test_a_claim_that_cannot_be_released_leaves_the_error_of_the_command(
+    services: Services, event_store: EventStore, reservations: Reservations
+) -> None:
+    name = unique("Poetry")
+    flaky = CommandBus(
+        services_with(
+            services, FailsOnce(event_store, "category-", "categoryname-", written=False)
+        ),
+        catalog.HANDLERS,
+    )
+
+    with pytest.raises(EventStoreUnavailable, match="writing to category-"):
+        flaky.dispatch(CreateCategory(name=name))  # the append fails, then the release
+
+    assert holder(reservations, name) is not None  # left to the sweeper
+
+
 def test_a_create_whose_answer_was_lost_keeps_its_name_and_its_retry_writes_nothing(
     bus: CommandBus,
     services: Services,

@@ -144,6 +144,26 @@ def test_a_missing_one_is_not_found_and_a_deleted_one_takes_no_command(
     assert len(events_of(repository, k.aggregate.stream_for(deleted))) == 2
 
 
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_create_aimed_at_an_existing_stream_is_refused(
+    kind: str, bus: CommandBus, repository: Repository
+) -> None:
+    k = KINDS[kind]
+    existing = bus.dispatch(k.create(unique("First"))).aggregate_id
+    command = k.create(unique("Second"))
+
+    with pytest.raises(DomainError) as raised:
+        repository.execute(
+            k.aggregate,
+            existing,
+            command,
+            lambda named: named.create(command),  # type: ignore[attr-defined]
+        )
+
+    assert (raised.value.rule, raised.value.status) == (f"{kind}_exists", 409)
+    assert len(events_of(repository, k.aggregate.stream_for(existing))) == 1
+
+
 # -- unique names -------------------------------------------------------------------------------
 
 

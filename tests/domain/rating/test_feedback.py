@@ -235,6 +235,37 @@ def test_a_create_whose_append_failed_frees_the_reviewer(
     assert bus.dispatch(create(command.book_id)).events == ("FeedbackCreated",)
 
 
+def test_a_claim_that_cannot_be_released_leaves_the_error_of_the_command(
+    bus: CommandBus, services: Services, event_store: EventStore
+) -> None:
+    command = create()
+    flaky = CommandBus(
+        services_with(
+            services, FailsOnce(event_store, "feedback-", "feedbackreviewer-", written=False)
+        ),
+        rating.HANDLERS,
+    )
+
+    with pytest.raises(EventStoreUnavailable, match="writing to feedback-"):
+        flaky.dispatch(command)  # the append fails, then the release
+
+    with pytest.raises(DomainError) as taken:  # the claim stays, left to the sweeper
+        bus.dispatch(create(command.book_id))
+    assert taken.value.rule == "feedback_already_given"
+
+
+def test_a_create_aimed_at_an_existing_feedback_is_refused(
+    bus: CommandBus, repository: Repository
+) -> None:
+    existing = given_feedback(bus)
+    command = create()
+
+    with pytest.raises(DomainError) as raised:
+        repository.execute(Feedback, existing, command, lambda f: f.create(command))
+
+    assert (raised.value.rule, raised.value.status) == ("feedback_exists", 409)
+
+
 def test_the_sweeper_keeps_the_claims_of_active_feedback_only(
     bus: CommandBus,
     repository: Repository,
