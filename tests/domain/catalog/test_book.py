@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -41,7 +42,14 @@ from write_side.catalog import (
     SetBookStock,
     UpdateBookDetails,
 )
-from write_side.domain import Command, CommandBus, DomainError, NotFound, Repository
+from write_side.domain import (
+    Command,
+    CommandBus,
+    DomainError,
+    ManualClock,
+    NotFound,
+    Repository,
+)
 from write_side.ids import derive_id
 
 
@@ -76,6 +84,24 @@ def test_create_book_records_its_full_initial_state_in_stock(
             author_ids=shelf.author_ids,
         )
     ]
+
+
+def test_book_events_carry_the_command_id_actor_and_business_time(
+    bus: CommandBus, repository: Repository, clock: ManualClock
+) -> None:
+    shelf = given_shelf(bus)
+    clock.advance(timedelta(hours=2))
+    command = create_book(shelf, actor="admin")
+
+    result = bus.dispatch(command)
+
+    [recorded] = repository.store.read_stream(result.stream)
+    metadata = repository.registry.decode(recorded).metadata
+    assert metadata is not None
+    assert (metadata.command_id, metadata.correlation_id) == (command.command_id,) * 2
+    assert metadata.actor == "admin"
+    assert metadata.occurred_at == clock.now()
+    assert recorded.position == result.position
 
 
 def test_a_create_aimed_at_an_existing_book_is_refused(
