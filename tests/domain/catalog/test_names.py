@@ -58,6 +58,23 @@ def test_a_create_whose_append_failed_frees_its_name(
     assert holder(reservations, name) == again.aggregate_id
 
 
+def test_a_failed_create_retried_with_the_same_command_claims_its_name_again(
+    services: Services, event_store: EventStore, reservations: Reservations
+) -> None:
+    name = unique("Poetry")
+    flaky = faulty_bus(services, event_store, "category-", written=False)
+    command = CreateCategory(name=name)
+
+    with pytest.raises(EventStoreUnavailable):
+        flaky.dispatch(command)
+    retried = flaky.dispatch(command)  # a client retrying with the same Idempotency-Key
+
+    assert retried.events == ("CategoryCreated",)
+    assert holder(reservations, name) == retried.aggregate_id
+    claim = reservations.current(CATEGORY_NAMES.kind, name)
+    assert claim.revision == 2  # made, released, made again
+
+
 def test_a_claim_that_cannot_be_released_leaves_the_error_of_the_command(
     services: Services, event_store: EventStore, reservations: Reservations
 ) -> None:
