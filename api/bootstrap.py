@@ -9,16 +9,36 @@ from api.settings import Settings
 from read_side.projection import Projection
 from read_side.projections import all_projections
 from read_side.targets import Target
+from write_side.bootstrap import bootstrap as bootstrap_write_side
+from write_side.domain import CommandBus, KeyStore
 from write_side.eventstore import EventStore
 from write_side.eventstore.factory import open_event_store
 from write_side.groups import SubscriptionGroups
 from write_side.groups.factory import open_subscription_groups
+from write_side.keystore import SqlKeyStore
 
 
 def event_store(settings: Settings) -> EventStore:
     """The event store the settings name (the embedded SQLite file by default)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_event_store(settings.event_store)
+
+
+def key_store(settings: Settings) -> KeyStore:
+    """The personal-data key store the settings name (a SQLite file by default)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqlKeyStore(settings.key_store_url)
+
+
+@contextmanager
+def command_bus(settings: Settings) -> Iterator[CommandBus]:
+    """The write side's command bus on the configured stores, closed afterwards."""
+    with event_store(settings) as store:
+        keys = key_store(settings)
+        try:
+            yield bootstrap_write_side(store, keys)
+        finally:
+            keys.close()
 
 
 def subscription_groups(store: EventStore) -> SubscriptionGroups:

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from api import bootstrap
+from api.cli_commands import commands_app
 from api.cli_groups import groups_app
 from api.cli_projections import deadletters_app, projections_app, worker
 from api.console import out
@@ -20,6 +21,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(projections_app, name="projections")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(groups_app, name="groups")
+app.add_typer(commands_app, name="command")
 app.command()(worker)
 
 

@@ -1,0 +1,52 @@
+"""`bootstrap()`: the one place where the write side's adapters and handlers are put together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from write_side import basket, catalog, ordering, rating
+from write_side.catalog.lookup import BookLookup
+from write_side.catalog.ports import CatalogUsage
+from write_side.domain import (
+    Clock,
+    CommandBus,
+    Crypto,
+    KeyStore,
+    Repository,
+    Reservations,
+    Services,
+    SystemClock,
+)
+from write_side.eventstore import EventStore
+from write_side.registry import REGISTRY
+
+#: Every command of the write side, by type, to its handler.
+HANDLERS = {**catalog.HANDLERS, **rating.HANDLERS, **basket.HANDLERS, **ordering.HANDLERS}
+
+
+def bootstrap(
+    store: EventStore,
+    keys: KeyStore,
+    *,
+    clock: Clock | None = None,
+    ports: Mapping[type[Any], Any] | None = None,
+) -> CommandBus:
+    """The command bus over `store`, with personal data keyed in `keys`.
+
+    `ports` answers what the write side asks of read models; the defaults answer from the
+    event store itself (always current, slower): the catalog usage by folding the book
+    streams, book lookups by loading the Book aggregate. The read side wires its query models
+    in their place once they exist.
+    """
+    REGISTRY.check()
+    clock = clock or SystemClock()
+    crypto = Crypto(keys)
+    repository = Repository(store, REGISTRY, crypto, clock)
+    wired: dict[type[Any], Any] = {
+        CatalogUsage: catalog.EventStoreCatalogUsage(store),
+        BookLookup: catalog.RepositoryBookLookup(repository),
+    }
+    wired.update(ports or {})
+    services = Services(repository, Reservations(store, REGISTRY, clock), crypto, clock, wired)
+    return CommandBus(services, HANDLERS)
