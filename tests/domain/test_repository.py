@@ -285,3 +285,18 @@ def test_a_command_that_forbids_retries_fails_on_a_concurrent_change(
         repository.execute(Tally, tally_id, command, decide_while_someone_else_writes)  # type: ignore[arg-type]
 
     assert repository.load(Tally, tally_id).total == 1
+
+
+def test_a_command_carrying_if_match_is_refused_when_stale(repository: Repository) -> None:
+    tally_id = uuid.uuid4()
+    open_tally(repository, tally_id)
+    add(repository, tally_id, 1)
+    stale = AddToTally(tally_id=tally_id, amount=5, expected_version=0)
+    current = AddToTally(tally_id=tally_id, amount=5, expected_version=1)
+
+    with pytest.raises(StaleVersion):
+        repository.execute(Tally, tally_id, stale, lambda tally: tally.add(stale))
+    result = repository.execute(Tally, tally_id, current, lambda tally: tally.add(current))
+
+    assert result.revision == 2
+    assert repository.load(Tally, tally_id).total == 6

@@ -28,7 +28,6 @@ class UpdateBasket(Command):
 
     buyer_id: UUID
     items: tuple[BasketLine, ...]
-    expected_version: int | None = None
 
 
 class AddBasketItem(Command):

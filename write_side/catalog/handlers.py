@@ -61,9 +61,7 @@ def require_authors(repository: Repository, author_ids: Sequence[UUID]) -> None:
 
 def catalog_usage(services: Services) -> CatalogUsage:
     """The wired `CatalogUsage`."""
-    # mypy refuses an abstract class where `type[P]` is expected (python/mypy#4717), and a
-    # port is abstract by design.
-    return services.port(CatalogUsage)  # type: ignore[type-abstract]
+    return services.port(CatalogUsage)
 
 
 # -- books --------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from write_side.domain.clock import Clock
 from write_side.domain.commands import Command, CommandResult
@@ -27,22 +27,25 @@ class Services:
     reservations: Reservations
     crypto: Crypto
     clock: Clock
-    ports: Mapping[type[Any], Any]
+    ports: Mapping[Any, Any]
 
     @property
     def keys(self) -> KeyStore:
         """The personal-data key store."""
         return self.crypto.keys
 
-    def port(self, kind: type[P]) -> P:
-        """The implementation wired for a port (an abstract class declared by a context)."""
+    def port(self, kind: Callable[..., P]) -> P:
+        """The implementation wired for a port (an abstract class declared by a context).
+
+        Typed as a callable, not `type[P]`: mypy refuses abstract classes there (#4717).
+        """
         try:
             found = self.ports[kind]
         except KeyError:
-            raise LookupError(f"no implementation of {kind.__name__} was wired") from None
-        if not isinstance(found, kind):
+            raise LookupError(f"no implementation of {kind!r} was wired") from None
+        if isinstance(kind, type) and not isinstance(found, kind):
             raise TypeError(f"{found!r} wired for {kind.__name__} does not implement it")
-        return found
+        return cast(P, found)
 
 
 #: A command handler: a plain function of the command and the services.

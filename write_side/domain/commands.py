@@ -27,7 +27,7 @@ class Command(BaseModel):
     command that creates an aggregate derives the new id from it, and an aggregate that has
     handled it already answers the earlier result and writes nothing. `actor` is who asked
     (a user id, `admin`, `system:<process>`). A command sent by a process manager names its
-    `cause`, so its events join the flow's correlation.
+    `cause`, so its events join the flow's correlation. `expected_version` carries `If-Match`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -39,6 +39,9 @@ class Command(BaseModel):
     command_id: UUID = Field(default_factory=new_id)
     actor: str | None = None
     cause: Cause | None = None
+    expected_version: int | None = Field(default=None, ge=-1)
+    """The aggregate's version the sender read (the HTTP `If-Match`): when it moved on, the
+    command is refused as stale instead of decided again on a state the sender never saw."""
 
 
 @dataclass(frozen=True, slots=True)

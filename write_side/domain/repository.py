@@ -119,10 +119,12 @@ class Repository:
         A command already handled answers its first result and writes nothing. When another
         writer changes the stream in between, the aggregate is reloaded and the command
         decided again (up to `retries` times), unless the caller named the version it read
-        (`expected_version`, from `If-Match`) or the command does not allow it
+        (`expected_version`, else the command's, from `If-Match`) or the command does not allow it
         (`retry_on_conflict`): then the change is a `StaleVersion`.
         A `DomainError` from `decide` propagates, with nothing written.
         """
+        if expected_version is None:
+            expected_version = command.expected_version
         for attempt in range(self.retries + 1):
             if attempt:
                 self._sleep(random.uniform(0, attempt * RETRY_BACKOFF_S))
