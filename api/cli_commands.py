@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +14,7 @@ from rich.table import Table
 from api import bootstrap
 from api.console import out
 from api.settings import load_settings
-from write_side.bootstrap import HANDLERS
+from write_side.bootstrap import HANDLERS, SWEEP_AFTER, sweep_reservations
 from write_side.domain import Command, DomainError
 
 commands_app = typer.Typer(
@@ -105,3 +106,15 @@ def send(
     )
     out().print(table)
     out().print(f"command id {command.command_id}")
+
+
+@commands_app.command("sweep-reservations")
+def sweep(
+    older_than_minutes: Annotated[
+        float, typer.Option(help="free only claims older than this")
+    ] = SWEEP_AFTER.total_seconds() / 60,
+) -> None:
+    """Free unique-name claims left by a crash between a claim and its owner's event."""
+    with bootstrap.command_bus(load_settings()) as bus:
+        freed = sweep_reservations(bus, older_than=timedelta(minutes=older_than_minutes))
+    out().print(f"freed {freed} orphaned reservation{'s' if freed != 1 else ''}")

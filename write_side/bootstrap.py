@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from write_side import basket, catalog, ordering, rating
@@ -10,6 +11,7 @@ from write_side.catalog.lookup import BookLookup
 from write_side.catalog.ports import CatalogUsage
 from write_side.domain import (
     Clock,
+    Command,
     CommandBus,
     Crypto,
     KeyStore,
@@ -50,3 +52,21 @@ def bootstrap(
     wired.update(ports or {})
     services = Services(repository, Reservations(store, REGISTRY, clock), crypto, clock, wired)
     return CommandBus(services, HANDLERS)
+
+
+#: How old an unowned reservation must be before the sweeper frees it: longer than any command
+#: takes between claiming a value and appending its aggregate's event.
+SWEEP_AFTER = timedelta(minutes=10)
+
+
+def sweep_reservations(bus: CommandBus, *, older_than: timedelta = SWEEP_AFTER) -> int:
+    """Free reservations whose owner never came to exist or no longer wants them (a crash
+    between a claim and the owner's own event); how many were freed."""
+    services = bus.services
+    checks = {
+        **catalog.reservation_checks(services.repository),
+        **rating.reservation_checks(services.repository),
+    }
+    return services.reservations.sweep(
+        older_than=older_than, still_wanted=checks, command=Command(actor="system:sweeper")
+    )
