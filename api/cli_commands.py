@@ -41,12 +41,13 @@ def _parse(pairs: list[str], body: str | None) -> dict[str, Any]:
 
 
 def _fields(model: type[BaseModel]) -> str:
+    """The command's own fields ([optional]), then the If-Match every command takes."""
     shown = []
     for name, info in model.model_fields.items():
-        if name in ("command_id", "actor", "cause"):
+        if name in Command.model_fields:
             continue
         shown.append(name if info.is_required() else f"[{name}]")
-    return " ".join(shown)
+    return " ".join([*shown, "[expected_version]"])
 
 
 @commands_app.command("list")
