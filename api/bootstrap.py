@@ -6,16 +6,19 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from api.settings import Settings
+from pipelines.process_managers import ProcessManagerRunner
 from read_side.projection import Projection
 from read_side.projections import all_projections
 from read_side.targets import Target
 from write_side.bootstrap import bootstrap as bootstrap_write_side
+from write_side.bootstrap import process_managers
 from write_side.domain import CommandBus, KeyStore
 from write_side.eventstore import EventStore
 from write_side.eventstore.factory import open_event_store
 from write_side.groups import SubscriptionGroups
 from write_side.groups.factory import open_subscription_groups
 from write_side.keystore import SqlKeyStore
+from write_side.registry import REGISTRY
 
 
 def event_store(settings: Settings) -> EventStore:
@@ -30,15 +33,32 @@ def key_store(settings: Settings) -> KeyStore:
     return SqlKeyStore(settings.key_store_url)
 
 
+def bus_on(store: EventStore, keys: KeyStore) -> CommandBus:
+    """The write side's command bus on an open store and key store."""
+    return bootstrap_write_side(store, keys)
+
+
 @contextmanager
 def command_bus(settings: Settings) -> Iterator[CommandBus]:
     """The write side's command bus on the configured stores, closed afterwards."""
     with event_store(settings) as store:
         keys = key_store(settings)
         try:
-            yield bootstrap_write_side(store, keys)
+            yield bus_on(store, keys)
         finally:
             keys.close()
+
+
+def process_runners(
+    bus: CommandBus, groups: SubscriptionGroups, names: list[str] | None = None
+) -> list[ProcessManagerRunner]:
+    """Runners of the process managers asked for by group name (all of them when empty)."""
+    known = {manager.name: manager for manager in process_managers(bus)}
+    unknown = sorted(set(names or ()) - set(known))
+    if unknown:
+        raise ValueError(f"unknown process managers {unknown}; known: {sorted(known)}")
+    chosen = [known[name] for name in (names or sorted(known))]
+    return [ProcessManagerRunner(groups, manager, REGISTRY) for manager in chosen]
 
 
 def subscription_groups(store: EventStore) -> SubscriptionGroups:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from typing import Annotated
 from uuid import UUID
 
@@ -30,29 +31,42 @@ ProjectionNames = Annotated[
 
 def worker(
     projection: ProjectionNames = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", "-g", help="only these process managers (default: all)"),
+    ] = None,
     metrics_port: Annotated[
         int | None, typer.Option(help="serve Prometheus metrics on 127.0.0.1:PORT")
     ] = None,
 ) -> None:
-    """Run projections until SIGTERM/SIGINT (each finishes its batch and frees its lease).
+    """Run projections and process managers until SIGTERM/SIGINT (each finishes its batch,
+    frees its lease, and gives back the events it held).
 
-    With --metrics-port, the projections' and the subscription groups' figures are served.
+    With only --projection (or only --group), just those run. With --metrics-port, the
+    projections' and the subscription groups' figures are served.
     """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings()
-    chosen = bootstrap.projections(projection)
+    chosen = bootstrap.projections(projection) if projection or not group else []
     with (
         bootstrap.event_store(settings) as store,
+        closing(bootstrap.key_store(settings)) as keys,
         bootstrap.subscription_groups(store) as groups,
         bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
     ):
+        bus = bootstrap.bus_on(store, keys)
+        services = bootstrap.process_runners(bus, groups, group) if group or not projection else []
         runner = Worker(
-            store, [Assignment(p, targets[p.target_kind]) for p in chosen], groups=groups
+            store,
+            [Assignment(p, targets[p.target_kind]) for p in chosen],
+            groups=groups,
+            services=services,
         )
         runner.stop_on_signals()
-        out().print(f"worker: {', '.join(p.name for p in chosen)} (Ctrl-C to stop)")
+        names = [p.name for p in chosen] + [s.name for s in services]
+        out().print(f"worker: {', '.join(names)} (Ctrl-C to stop)")
         runner.run(metrics_port=metrics_port)
 
 

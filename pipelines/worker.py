@@ -1,4 +1,5 @@
-"""The worker: chosen projections, one runner thread each, in one process, until told to stop.
+"""The worker: chosen projections and services (process managers, timers), one thread each,
+in one process, until told to stop.
 
 With `--metrics-port` it also exports the figures of every subscription group of the store.
 
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
+from typing import Protocol
 
 from pipelines.group_metrics import GroupCollector
 from pipelines.metrics import serve_metrics
@@ -26,6 +28,19 @@ from write_side.eventstore import EventStore
 from write_side.groups import SubscriptionGroups
 
 log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    """Anything else a worker runs beside its projections: a process manager, a timer clock."""
+
+    @property
+    def name(self) -> str:
+        """Its name in logs and thread names."""
+        ...
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; recover from its own failures."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,11 +61,13 @@ class Worker:
         *,
         settings: RunnerSettings | None = None,
         groups: SubscriptionGroups | None = None,
+        services: Sequence[Service] = (),
     ) -> None:
         self.runners = [
             ProjectionRunner(store, a.projection, a.target, settings=settings) for a in assignments
         ]
         self.groups = groups
+        self.services = list(services)
         self.stop = threading.Event()
 
     def statuses(self) -> list[ProjectionStatus]:
@@ -63,13 +80,14 @@ class Worker:
             groups = self.groups
             extra = [] if groups is None else [GroupCollector(groups.list_subscriptions)]
             serve_metrics(metrics_port, self.statuses, extra=extra)
+        runnables: list[ProjectionRunner | Service] = [*self.runners, *self.services]
         threads = [
             threading.Thread(target=r.run, args=(self.stop,), name=f"run:{r.name}")
-            for r in self.runners
+            for r in runnables
         ]
         for thread in threads:
             thread.start()
-        log.info("worker running %s", ", ".join(r.name for r in self.runners))
+        log.info("worker running %s", ", ".join(r.name for r in runnables))
         for thread in threads:
             while thread.is_alive():
                 thread.join(timeout=0.5)

@@ -15,6 +15,7 @@ from write_side.domain import (
     CommandBus,
     Crypto,
     KeyStore,
+    ProcessManager,
     Repository,
     Reservations,
     Services,
@@ -70,3 +71,8 @@ def sweep_reservations(bus: CommandBus, *, older_than: timedelta = SWEEP_AFTER) 
     return services.reservations.sweep(
         older_than=older_than, still_wanted=checks, command=Command(actor="system:sweeper")
     )
+
+
+def process_managers(bus: CommandBus) -> list[ProcessManager]:
+    """Every process manager of the write side, sending its commands through `bus`."""
+    return [rating.CatalogRatingUpdate(bus.services.port(BookLookup), bus.dispatch)]

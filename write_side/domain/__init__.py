@@ -20,6 +20,7 @@ from write_side.domain.personal import (
     PersonalDataNotSealed,
     Sealed,
 )
+from write_side.domain.process import ProcessManager
 from write_side.domain.repository import Repository, snapshot_stream
 from write_side.domain.reservations import Reservations, normalize
 
@@ -42,6 +43,7 @@ __all__ = [
     "NotFound",
     "PersonalDataErased",
     "PersonalDataNotSealed",
+    "ProcessManager",
     "Repository",
     "Reservations",
     "Sealed",
