@@ -17,7 +17,7 @@ from write_side.eventstore import EventStore
 from write_side.eventstore.factory import open_event_store
 from write_side.groups import SubscriptionGroups
 from write_side.groups.factory import open_subscription_groups
-from write_side.keystore import SqlKeyStore
+from write_side.keystore import open_key_store
 from write_side.registry import REGISTRY
 
 
@@ -30,7 +30,7 @@ def event_store(settings: Settings) -> EventStore:
 def key_store(settings: Settings) -> KeyStore:
     """The personal-data key store the settings name (a SQLite file by default)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqlKeyStore(settings.key_store_url)
+    return open_key_store(settings.key_store_url)
 
 
 def bus_on(store: EventStore, keys: KeyStore) -> CommandBus:

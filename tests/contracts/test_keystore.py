@@ -10,12 +10,22 @@ from pathlib import Path
 import pytest
 
 from tests.contracts.conftest import POSTGRES_URL
-from write_side.keystore import SqlKeyStore, SubjectForgotten
+from write_side.domain import KeyStore
+from write_side.keystore import SqliteKeyStore, SqlKeyStore, SubjectForgotten
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def key_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlKeyStore]:
+@pytest.fixture(
+    params=["sqlite", "sqlalchemy_sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def key_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[SqliteKeyStore | SqlKeyStore]:
+    """The embedded file (plain sqlite3, the default), the SQLAlchemy store on a SQLite file,
+    and the SQLAlchemy store on this machine's PostgreSQL (production)."""
+    store: SqliteKeyStore | SqlKeyStore
     if request.param == "sqlite":
+        store = SqliteKeyStore(tmp_path / "keys.db")
+    elif request.param == "sqlalchemy_sqlite":
         store = SqlKeyStore(f"sqlite:///{tmp_path / 'keys.db'}")
     else:
         store = SqlKeyStore(POSTGRES_URL, schema=f"k_{uuid.uuid4().hex[:12]}")
@@ -24,7 +34,7 @@ def key_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlKey
     store.close()
 
 
-def test_a_key_is_made_once_and_kept(key_store: SqlKeyStore) -> None:
+def test_a_key_is_made_once_and_kept(key_store: KeyStore) -> None:
     subject = uuid.uuid4()
 
     assert key_store.find(subject) is None
@@ -36,7 +46,7 @@ def test_a_key_is_made_once_and_kept(key_store: SqlKeyStore) -> None:
     assert key_store.key(uuid.uuid4()) != made
 
 
-def test_concurrent_first_uses_agree_on_one_key(key_store: SqlKeyStore) -> None:
+def test_concurrent_first_uses_agree_on_one_key(key_store: KeyStore) -> None:
     subject = uuid.uuid4()
     start = threading.Barrier(8)
     seen: list[bytes] = []
@@ -55,7 +65,7 @@ def test_concurrent_first_uses_agree_on_one_key(key_store: SqlKeyStore) -> None:
     assert key_store.find(subject) == seen[0]
 
 
-def test_a_forgotten_subject_has_no_key_ever_again(key_store: SqlKeyStore) -> None:
+def test_a_forgotten_subject_has_no_key_ever_again(key_store: KeyStore) -> None:
     subject = uuid.uuid4()
     key_store.key(subject)
 
@@ -67,7 +77,7 @@ def test_a_forgotten_subject_has_no_key_ever_again(key_store: SqlKeyStore) -> No
         key_store.key(subject)
 
 
-def test_forgetting_an_unknown_subject_blocks_it_too(key_store: SqlKeyStore) -> None:
+def test_forgetting_an_unknown_subject_blocks_it_too(key_store: KeyStore) -> None:
     subject = uuid.uuid4()
 
     assert not key_store.forget(subject)

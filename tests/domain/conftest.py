@@ -12,7 +12,7 @@ from tests.contracts.conftest import backend, event_store  # every adapter, as i
 from tests.esdb_server.fixtures import esdb_server
 from write_side.domain import Crypto, ManualClock, Repository
 from write_side.eventstore import EventStore
-from write_side.keystore import SqlKeyStore
+from write_side.keystore import SqliteKeyStore
 
 from .tally import TALLY_EVENTS
 
@@ -28,15 +28,15 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def keys(tmp_path: Path) -> Iterator[SqlKeyStore]:
+def keys(tmp_path: Path) -> Iterator[SqliteKeyStore]:
     """The embedded key store on a fresh file."""
-    store = SqlKeyStore(f"sqlite:///{tmp_path / 'keys.db'}")
+    store = SqliteKeyStore(tmp_path / "keys.db")
     yield store
     store.close()
 
 
 @pytest.fixture
-def crypto(keys: SqlKeyStore) -> Crypto:
+def crypto(keys: SqliteKeyStore) -> Crypto:
     """Sealing and opening personal data with the test's keys."""
     return Crypto(keys)
 

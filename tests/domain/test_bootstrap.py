@@ -11,10 +11,10 @@ from write_side.bootstrap import HANDLERS, bootstrap, sweep_reservations
 from write_side.catalog import CreateCategory
 from write_side.domain import Command, DomainError, ManualClock
 from write_side.eventstore import EventStore
-from write_side.keystore import SqlKeyStore
+from write_side.keystore import SqliteKeyStore
 
 
-def test_every_context_is_wired(event_store: EventStore, keys: SqlKeyStore) -> None:
+def test_every_context_is_wired(event_store: EventStore, keys: SqliteKeyStore) -> None:
     bus = bootstrap(event_store, keys)
 
     names = {command.__name__ for command in bus.commands}
@@ -24,7 +24,7 @@ def test_every_context_is_wired(event_store: EventStore, keys: SqlKeyStore) -> N
 
 
 def test_the_sweeper_frees_a_name_whose_owner_never_appeared(
-    event_store: EventStore, keys: SqlKeyStore, clock: ManualClock
+    event_store: EventStore, keys: SqliteKeyStore, clock: ManualClock
 ) -> None:
     bus = bootstrap(event_store, keys, clock=clock)
     name = f"Orphaned {uuid.uuid4().hex}"

@@ -25,7 +25,7 @@ from write_side.eventstore import (
     NewEvent,
     StreamNotFound,
 )
-from write_side.keystore import SqlKeyStore
+from write_side.keystore import SqliteKeyStore
 
 from .tally import AddToTally, OpenTally, Tally
 
@@ -222,7 +222,7 @@ def test_snapshots_are_not_read_by_all_consumers(repository: Repository) -> None
 
 
 def test_personal_data_is_stored_encrypted_and_erased_with_its_key(
-    repository: Repository, keys: SqlKeyStore
+    repository: Repository, keys: SqliteKeyStore
 ) -> None:
     tally_id = uuid.uuid4()
     open_tally(repository, tally_id, name="Grace Hopper", email="grace@navy.mil")

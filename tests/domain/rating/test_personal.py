@@ -9,7 +9,7 @@ from tests.domain.contexts import events_of, given_book
 from write_side.catalog import RepositoryBookLookup
 from write_side.domain import CommandBus, Repository
 from write_side.eventstore import EventStore
-from write_side.keystore import SqlKeyStore
+from write_side.keystore import SqliteKeyStore
 from write_side.rating import (
     CatalogRatingUpdate,
     CreateFeedback,
@@ -54,7 +54,7 @@ def test_no_reviewer_name_in_the_clear_in_any_event_or_stream_name(
 
 
 def test_forgetting_the_key_erases_the_names_and_leaves_the_rest(
-    bus: CommandBus, repository: Repository, keys: SqlKeyStore
+    bus: CommandBus, repository: Repository, keys: SqliteKeyStore
 ) -> None:
     book_id = uuid.uuid4()
     feedback_id = review(bus, book_id)
@@ -78,7 +78,7 @@ def test_forgetting_the_key_erases_the_names_and_leaves_the_rest(
 
 
 def test_an_erased_feedback_still_takes_its_commands(
-    bus: CommandBus, repository: Repository, event_store: EventStore, keys: SqlKeyStore
+    bus: CommandBus, repository: Repository, event_store: EventStore, keys: SqliteKeyStore
 ) -> None:
     start = event_store.head_position()
     rejected, deleted = review(bus, uuid.uuid4()), review(bus, given_book(bus))
