@@ -58,26 +58,18 @@ class SqliteKeyStore(KeyStore):
 
     def key(self, subject: UUID) -> bytes:
         conn = self._conn()
+        # A new subject's key in one durable statement; RETURNING gives nothing when the row
+        # was there already (made by another writer, or forgotten), which the read then tells.
+        made = conn.execute(
+            "INSERT INTO personal_keys (subject, key, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (subject) DO NOTHING RETURNING key",
+            (str(subject), os.urandom(KEY_BYTES), datetime.now(UTC).isoformat()),
+        ).fetchone()
+        if made is not None:
+            return bytes(made[0])
         found = conn.execute(
             "SELECT key, forgotten_at FROM personal_keys WHERE subject = ?", (str(subject),)
         ).fetchone()
-        if found is None:
-            # Insert unless another writer was first, then read what is stored: one commit.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(
-                    "INSERT OR IGNORE INTO personal_keys (subject, key, created_at) "
-                    "VALUES (?, ?, ?)",
-                    (str(subject), os.urandom(KEY_BYTES), datetime.now(UTC).isoformat()),
-                )
-                found = conn.execute(
-                    "SELECT key, forgotten_at FROM personal_keys WHERE subject = ?",
-                    (str(subject),),
-                ).fetchone()
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
         key, forgotten_at = found
         if key is None or forgotten_at is not None:
             raise SubjectForgotten(subject)
