@@ -1,0 +1,301 @@
+"""Command throughput through the whole domain layer (load -> decide -> append).
+
+    python -m benchmarks.commands [--quick] [--out DIR]
+
+- `create_feedback_on_existing_books`: `CreateFeedback` through the command bus on the
+  embedded store (a file, fsync on every commit) with its key store (a file, fsync too), one
+  command after another, on books created beforehand. What one command does: load the
+  feedback (new), claim the reviewer's name for the book in a reservation stream (one durable
+  append), make the reviewer's key (one durable insert in the key store), seal the names, append
+  FeedbackCreated (one durable append). `eventsourcing`: the peer library's Application saving a
+  new Feedback aggregate with the same fields on its SQLite recorder at the same durability
+  (WAL, synchronous=FULL): one durable insert, no uniqueness claim, no encryption.
+- `place_order`: `PlaceOrder` on its own (p50/p99), each for a buyer with a filled basket: load
+  buyer, basket and books, append OrderPlaced. Reported in commands per second.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool
+
+from benchmarks._harness import (
+    OURS,
+    CaseResult,
+    Measurement,
+    Target,
+    bound_target,
+    machine_info,
+    make_console,
+    parse_options,
+    print_results,
+    ratio_target,
+    scratch_directory,
+    side_by_side,
+    throughput,
+    write_results,
+)
+from write_side.basket import UpdateBasket
+from write_side.basket.commands import BasketLine
+from write_side.bootstrap import bootstrap
+from write_side.catalog import (
+    Author,
+    Book,
+    Category,
+    CreateAuthor,
+    CreateBook,
+    CreateCategory,
+    CreatePublisher,
+    Publisher,
+)
+from write_side.catalog.handlers import new_id_for
+from write_side.domain import CommandBus
+from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.keystore import SqliteKeyStore
+from write_side.ordering import CreateBuyer, PlaceOrder
+from write_side.ordering.personal import Address
+from write_side.rating import CreateFeedback
+
+AREA = "commands"
+PEER = "eventsourcing"
+COMMENT = "A fine book, well paced, with characters that stay with you long after. " * 3
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """How much work each case does; `--quick` shrinks it."""
+
+    books: int = 50
+    feedbacks: int = 1_000
+    orders: int = 300
+    warmups: int = 1
+    repetitions: int = 3
+
+
+FULL = Scale()
+QUICK = Scale(books=10, feedbacks=200, orders=60, repetitions=1)
+
+
+# -- the peer ---------------------------------------------------------------------------------
+
+
+class Feedback(Aggregate):
+    """The peer's feedback: the same fields, created by one event."""
+
+    @event("Created")
+    def __init__(
+        self, book_id: uuid.UUID, first_name: str, last_name: str, comment: str, rating: int
+    ) -> None:
+        self.book_id = book_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.comment = comment
+        self.rating = rating
+
+
+class Ratings(Application[uuid.UUID]):
+    """The peer's application: one command, one new aggregate, one save."""
+
+    def create_feedback(
+        self, book_id: uuid.UUID, first_name: str, last_name: str, comment: str, rating: int
+    ) -> uuid.UUID:
+        feedback = Feedback(book_id, first_name, last_name, comment, rating)
+        self.save(feedback)
+        return feedback.id
+
+
+class _DurablePool(SQLiteConnectionPool):
+    """eventsourcing's pool, setting `synchronous=FULL` on each connection."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        conn = super()._create_connection()
+        with conn.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous = FULL")
+        return conn
+
+
+def peer_app(path: Path) -> Ratings:
+    """The peer's application on a SQLite file at our durability (checked, not assumed)."""
+    app = Ratings(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
+    datastore = app.recorder.datastore  # type: ignore[attr-defined]
+    datastore.pool.close()
+    datastore.pool = _DurablePool(db_name=str(path))
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("PRAGMA synchronous")
+        (synchronous,) = cursor.fetchone()
+        cursor.execute("PRAGMA journal_mode")
+        (journal,) = cursor.fetchone()
+    if (synchronous, journal) != (2, "wal"):
+        raise RuntimeError(f"the peer is not durable: {synchronous=}, {journal=}")
+    return app
+
+
+# -- ours -------------------------------------------------------------------------------------
+
+
+def shelf(bus: CommandBus, books: int) -> list[uuid.UUID]:
+    """A category, a publisher, an author and `books` books in stock; their ids."""
+    category = CreateCategory(name=f"Fiction {uuid.uuid4().hex[:8]}")
+    publisher = CreatePublisher(name=f"Ace {uuid.uuid4().hex[:8]}")
+    author = CreateAuthor(name="Ursula K. Le Guin")
+    for command in (category, publisher, author):
+        bus.dispatch(command)
+    ids = []
+    for n in range(books):
+        book = CreateBook(
+            name=f"The Dispossessed {n}",
+            description="An ambiguous utopia.",
+            price=Decimal("12.50"),
+            discount_price=Decimal("9.90"),
+            category_id=new_id_for(category, Category),
+            publisher_id=new_id_for(publisher, Publisher),
+            author_ids=(new_id_for(author, Author),),
+        )
+        bus.dispatch(book)
+        ids.append(new_id_for(book, Book))
+    return ids
+
+
+def timed(count: int, one: Callable[[int], object]) -> Measurement:
+    """Run `one(i)` for i in range(count); commands per second with p50/p99."""
+    latencies = []
+    started = time.perf_counter()
+    for i in range(count):
+        before = time.perf_counter()
+        one(i)
+        latencies.append(time.perf_counter() - before)
+    return throughput(count, time.perf_counter() - started, latencies, rate="commands_per_s")
+
+
+def create_feedback_case(data_dir: Path, scale: Scale) -> CaseResult:
+    """Ours and the peer, side by side, each on files of its own."""
+    store = SqliteEventStore(data_dir / "feedback-events.db")
+    keys = SqliteKeyStore(data_dir / "feedback-keys.db")
+    bus = bootstrap(store, keys)
+    books = shelf(bus, scale.books)
+    app = peer_app(data_dir / "feedback-peer.db")
+    reviewers = itertools.count()
+
+    def ours() -> Measurement:
+        def send(i: int) -> None:
+            bus.dispatch(
+                CreateFeedback(
+                    book_id=books[i % len(books)],
+                    first_name=f"Reader{next(reviewers)}",
+                    last_name="Lovelace",
+                    comment=COMMENT,
+                    rating=4,
+                )
+            )
+
+        return timed(scale.feedbacks, send)
+
+    def peer() -> Measurement:
+        def send(i: int) -> None:
+            app.create_feedback(
+                books[i % len(books)], f"Reader{next(reviewers)}", "Lovelace", COMMENT, 4
+            )
+
+        return timed(scale.feedbacks, send)
+
+    try:
+        measured = side_by_side(
+            {OURS: ours, PEER: peer}, warmups=scale.warmups, repetitions=scale.repetitions
+        )
+    finally:
+        store.close()
+        keys.close()
+        app.close()
+    result = CaseResult(
+        "create_feedback_on_existing_books", measured, ratio_metric="commands_per_s"
+    )
+    result.notes.append(
+        "ours: 3 durable commits per command (reservation, key, feedback) against the peer's 1"
+    )
+    return result
+
+
+def place_order_case(data_dir: Path, scale: Scale) -> CaseResult:
+    """PlaceOrder for buyers with a filled basket (the buyers and baskets made beforehand)."""
+    store = SqliteEventStore(data_dir / "orders-events.db")
+    keys = SqliteKeyStore(data_dir / "orders-keys.db")
+    bus = bootstrap(store, keys)
+    books = shelf(bus, scale.books)
+    runs = scale.warmups + scale.repetitions
+    buyers = [uuid.uuid4() for _ in range(scale.orders * runs)]
+    for n, buyer in enumerate(buyers):
+        bus.dispatch(
+            CreateBuyer(
+                buyer_id=buyer,
+                name=f"Buyer {n}",
+                email=f"buyer{n}@example.com",
+                address=Address(street="1 Main Street", city="Springfield", province="Oregon"),
+                actor=str(buyer),
+            )
+        )
+        lines = tuple(
+            BasketLine(book_id=books[(n + k) % len(books)], quantity=1 + k) for k in range(3)
+        )
+        bus.dispatch(UpdateBasket(buyer_id=buyer, items=lines, actor=str(buyer)))
+    queue = iter(buyers)
+
+    def ours() -> Measurement:
+        def send(_: int) -> None:
+            buyer = next(queue)
+            bus.dispatch(PlaceOrder(buyer_id=buyer, actor=str(buyer)))
+
+        return timed(scale.orders, send)
+
+    try:
+        measured = side_by_side({OURS: ours}, warmups=scale.warmups, repetitions=scale.repetitions)
+    finally:
+        store.close()
+        keys.close()
+    return CaseResult("place_order", measured, ratio_metric="commands_per_s")
+
+
+def judge(feedback: CaseResult) -> list[Target]:
+    """The goals of the issue."""
+    return [
+        ratio_target(feedback, PEER, 1.0),
+        bound_target(feedback, "p99_ms", at_most=5.0),
+    ]
+
+
+def main() -> None:
+    """Run every case, print the table and write `<out>/commands.json`."""
+    options = parse_options("Command benchmark (see benchmarks/commands.py)")
+    scale = QUICK if options.quick else FULL
+    console = make_console()
+    began = time.perf_counter()
+    with scratch_directory(AREA) as data_dir:
+        machine = machine_info(data_dir)
+        with console.status("CreateFeedback…"):
+            feedback = create_feedback_case(data_dir, scale)
+        with console.status("PlaceOrder…"):
+            orders = place_order_case(data_dir, scale)
+    cases = [feedback, orders]
+    targets = judge(feedback)
+    title = (
+        f"commands ({'quick' if options.quick else 'full'} scale; medians of {scale.repetitions})"
+    )
+    print_results(
+        title, machine=machine, scale=asdict(scale), cases=cases, targets=targets, console=console
+    )
+    path = write_results(
+        options.out, AREA, machine=machine, scale=asdict(scale), cases=cases, targets=targets
+    )
+    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
