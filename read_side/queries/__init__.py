@@ -1,0 +1,1 @@
+"""Query functions the API calls: plain functions over the stable views, returning typed results."""

@@ -1,0 +1,1 @@
+"""Read side tests: query models given/when/then."""

@@ -1,0 +1,1 @@
+"""Catalog and rating query models: given these commands, the queries answer this."""
