@@ -36,4 +36,43 @@ class QueueEmail(Command):
     order_id: UUID
 
 
-__all__ = ["EmailKind", "QueueEmail"]
+class StartEmailSend(Command):
+    """Claim send attempt `attempt` of an email before handing it to a transport (sent by the
+    email sender): refused while another attempt is under way or once the email is sent."""
+
+    email_id: UUID
+    attempt: int = Field(ge=1)
+
+
+class RecordEmailSent(Command):
+    """The transport accepted the email of the claimed attempt `attempt`."""
+
+    email_id: UUID
+    attempt: int = Field(ge=1)
+    transport_id: str
+
+
+class RecordEmailSendFailed(Command):
+    """The claimed attempt `attempt` failed (`final`: no sender may try again)."""
+
+    email_id: UUID
+    attempt: int = Field(ge=1)
+    error: str
+    final: bool = False
+
+
+class DiscardEmail(Command):
+    """Give an unsent email up for good without trying to send it (its recipient was erased)."""
+
+    email_id: UUID
+    reason: str
+
+
+__all__ = [
+    "DiscardEmail",
+    "EmailKind",
+    "QueueEmail",
+    "RecordEmailSendFailed",
+    "RecordEmailSent",
+    "StartEmailSend",
+]
