@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from read_side.projection import Projection
+from read_side.projections.buyers import BuyersProjection
 from read_side.projections.event_counts import EventCounts
+from read_side.projections.ordering import OrderHistoryProjection
+from write_side.domain import KeyStore
 
 
-def all_projections() -> dict[str, Projection]:  # type: ignore[type-arg]
-    """A fresh instance of every projection, by name."""
-    found: list[Projection] = [EventCounts()]  # type: ignore[type-arg]
+def all_projections(*, keys: KeyStore | None = None) -> dict[str, Projection]:  # type: ignore[type-arg]
+    """A fresh instance of every projection, by name.
+
+    `keys` opens personal data (buyers, orders): needed to run those, not to list them.
+    """
+    found: list[Projection] = [  # type: ignore[type-arg]
+        EventCounts(),
+        BuyersProjection(keys),
+        OrderHistoryProjection(keys),
+    ]
     return {p.name: p for p in found}

@@ -1,0 +1,151 @@
+"""`buyers`: each buyer's name, email and address, deleted and erased flags (SQL target).
+
+The personal data is opened with the key store when the projection meets it; once the buyer
+is forgotten the row reads `[erased]` in every personal column and stays so (see
+`buyers_personal`). One row per buyer, folded in Python per batch and written back in one
+statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from sqlalchemy import Boolean, Column, Index, Integer, Table, Text, Uuid, select
+
+from read_side.projection import Projection
+from read_side.projections.buyers_personal import ERASED, PersonalData
+from read_side.projections.ordering_sql import (
+    chunks,
+    occurred_at,
+    put_rows,
+    stream_id,
+    table_of,
+)
+from read_side.targets.sql import SqlTx, UtcDateTime
+from write_side.domain import KeyStore
+from write_side.eventstore import EventFilter, RecordedEvent
+from write_side.ordering import (
+    Address,
+    BuyerAddressChanged,
+    BuyerCreated,
+    BuyerDeleted,
+    BuyerForgotten,
+    Contact,
+)
+from write_side.registry import REGISTRY
+
+NAME = "buyers"
+PERSONAL = ("name", "email", "street", "city", "province")
+
+
+def buyer_columns() -> list[Any]:
+    """The columns of the buyers table (and of its view)."""
+    return [
+        Column("buyer_id", Uuid, primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("email", Text, nullable=False),
+        Column("street", Text, nullable=False),
+        Column("city", Text, nullable=False),
+        Column("province", Text, nullable=False),
+        Column("deleted", Boolean, nullable=False),
+        Column("erased", Boolean, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+        Column("version", Integer, nullable=False),
+    ]
+
+
+#: What queries read: the live build through the stable view.
+BUYERS = table_of(NAME, buyer_columns)
+
+
+class BuyersProjection(Projection[SqlTx]):
+    """Buyers with their (opened) personal data; erased for good once forgotten."""
+
+    name: ClassVar[str] = NAME
+    handles: ClassVar[EventFilter] = EventFilter.event_types(
+        BuyerCreated.event_type,
+        BuyerAddressChanged.event_type,
+        BuyerDeleted.event_type,
+        BuyerForgotten.event_type,
+    )
+    target_kind: ClassVar[str] = "sql"
+
+    def __init__(self, keys: KeyStore | None = None) -> None:
+        self.personal = PersonalData(keys, NAME)
+        self._tables: dict[int, Table] = {}
+
+    def table(self, tx: SqlTx, build: int) -> Table:
+        """The buyers table of `build`."""
+        if build not in self._tables:
+            self._tables[build] = table_of(tx.table(self.name, build), buyer_columns)
+        return self._tables[build]
+
+    def create(self, tx: SqlTx, build: int) -> None:
+        table = self.table(tx, build)
+        table.create(tx.connection)
+        Index(f"{table.name}_by_created", table.c.created_at, table.c.buyer_id).create(
+            tx.connection
+        )
+
+    def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
+        table = self.table(tx, build)
+        rows = self._load(tx, table, {stream_id(e.stream) for e in events})
+        changed: set[UUID] = set()
+        for recorded in events:
+            buyer_id = stream_id(recorded.stream)
+            self._fold(rows, buyer_id, recorded)
+            changed.add(buyer_id)
+        put_rows(tx.connection, table, [rows[b] for b in sorted(changed)])
+
+    def _fold(
+        self, rows: dict[UUID, dict[str, Any]], buyer_id: UUID, recorded: RecordedEvent
+    ) -> None:
+        stored = REGISTRY.decode(recorded)
+        event = stored.event
+        at = occurred_at(stored)
+        if isinstance(event, BuyerCreated):
+            opened = self.personal.opened(event)
+            contact = self.personal.value(opened.contact, forgotten=False)
+            rows[buyer_id] = {
+                "buyer_id": buyer_id,
+                "deleted": False,
+                "erased": contact is None,  # the key was gone before we got here
+                "created_at": at,
+                **_contact(contact),
+                **_address(self.personal.value(opened.address, forgotten=contact is None)),
+            }
+        row = rows.get(buyer_id)
+        if row is None:
+            raise LookupError(f"{recorded.type} of buyer {buyer_id}, which was never created")
+        if isinstance(event, BuyerAddressChanged):
+            opened_address = self.personal.opened(event).address
+            row.update(_address(self.personal.value(opened_address, forgotten=row["erased"])))
+        elif isinstance(event, BuyerDeleted):
+            row["deleted"] = True
+        elif isinstance(event, BuyerForgotten):
+            row.update(erased=True, **dict.fromkeys(PERSONAL, ERASED))
+        row["updated_at"] = at
+        row["version"] = recorded.revision
+
+    @staticmethod
+    def _load(tx: SqlTx, table: Table, ids: set[UUID]) -> dict[UUID, dict[str, Any]]:
+        rows: dict[UUID, dict[str, Any]] = {}
+        for chunk in chunks(sorted(ids)):
+            found = tx.connection.execute(select(table).where(table.c.buyer_id.in_(chunk)))
+            rows.update({row.buyer_id: dict(row._mapping) for row in found})
+        return rows
+
+
+def _contact(contact: Contact | None) -> dict[str, str]:
+    if contact is None:
+        return {"name": ERASED, "email": ERASED}
+    return {"name": contact.name, "email": contact.email}
+
+
+def _address(address: Address | None) -> dict[str, str]:
+    if address is None:
+        return {"street": ERASED, "city": ERASED, "province": ERASED}
+    return {"street": address.street, "city": address.city, "province": address.province}

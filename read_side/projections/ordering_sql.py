@@ -1,0 +1,114 @@
+"""SQL building blocks of the buyer, order and basket query models (SQLite and PostgreSQL).
+
+Their tables are SQLAlchemy Core tables made per build (`<name>_v<N>[_<suffix>]`) for the
+projections and once per stable view (`<name>[_<suffix>]`) for the queries, from one column
+list each, so the writer and the reader cannot disagree on a column or its type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import BigInteger, Connection, Dialect, MetaData, Table, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.schema import SchemaItem
+
+from write_side.envelope import StoredEvent
+
+_CENT = Decimal("0.01")
+#: Most values bound in one `IN (...)` (SQLite allows 32,766 variables; PostgreSQL 65,535).
+CHUNK = 500
+
+T = TypeVar("T")
+
+
+class MoneyCents(TypeDecorator[Decimal]):
+    """Money stored as whole cents in a BIGINT: exact on SQLite (which has no decimal type)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if value != value.quantize(_CENT):
+            raise ValueError(f"{value} has more than 2 decimal places")
+        return int(value * 100)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(_CENT)
+
+
+def table_of(name: str, columns: Callable[[], Sequence[SchemaItem]]) -> Table:
+    """A Core table named `name` (a build's table or a stable view) with fresh `columns`."""
+    return Table(name, MetaData(), *columns())
+
+
+def upsert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def put_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows`, replacing every non-key column of rows whose primary key exists."""
+    if not rows:
+        return
+    stmt = upsert(conn, table)
+    keys = [column.name for column in table.primary_key.columns]
+    others = [column.name for column in table.columns if column.name not in keys]
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=keys, set_={name: stmt.excluded[name] for name in others}
+        ),
+        list(rows),
+    )
+
+
+def add_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows`, keeping the stored one where a primary key exists (a replay adds none)."""
+    if rows:
+        conn.execute(upsert(conn, table).on_conflict_do_nothing(), list(rows))
+
+
+def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """`values` in lists of at most `size` (for `IN` clauses)."""
+    chunk: list[T] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def occurred_at(stored: StoredEvent) -> datetime:
+    """The business time of an event (`occurred_at`), or when it was recorded if it has none."""
+    metadata = stored.metadata
+    return stored.recorded_at if metadata is None else metadata.occurred_at
+
+
+def stream_id(stream: str) -> UUID:
+    """The aggregate id in a stream name (`order-<uuid>` -> the uuid)."""
+    return UUID(stream.split("-", 1)[1])
+
+
+__all__ = [
+    "CHUNK",
+    "MoneyCents",
+    "add_rows",
+    "chunks",
+    "occurred_at",
+    "put_rows",
+    "stream_id",
+    "table_of",
+    "upsert",
+]

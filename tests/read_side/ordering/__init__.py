@@ -1,0 +1,1 @@
+"""Buyer, order and basket query models: given these commands, the query answers this."""
