@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from read_side.cache import Cache
 from read_side.projection import Projection
+from read_side.projections.baskets import BasketsProjection
 from read_side.projections.buyers import BuyersProjection
 from read_side.projections.event_counts import EventCounts
 from read_side.projections.ordering import OrderHistoryProjection
 from write_side.domain import KeyStore
 
 
-def all_projections(*, keys: KeyStore | None = None) -> dict[str, Projection]:  # type: ignore[type-arg]
+def all_projections(
+    *, keys: KeyStore | None = None, cache: Cache | None = None
+) -> dict[str, Projection]:  # type: ignore[type-arg]
     """A fresh instance of every projection, by name.
 
-    `keys` opens personal data (buyers, orders): needed to run those, not to list them.
+    `keys` opens personal data (buyers, orders): needed to run those, not to list them;
+    `cache` is where projections keep cached answers (baskets) or evict them.
     """
     found: list[Projection] = [  # type: ignore[type-arg]
         EventCounts(),
         BuyersProjection(keys),
         OrderHistoryProjection(keys),
+        BasketsProjection(cache),
     ]
     return {p.name: p for p in found}

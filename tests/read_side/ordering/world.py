@@ -29,7 +29,7 @@ from write_side.eventstore import EventStore
 T = TypeVar("T")
 
 #: The query models of this area.
-ORDERING_MODELS = ("buyers", "order_history")
+ORDERING_MODELS = ("buyers", "order_history", "baskets")
 #: Small batches, so a history spans several of them.
 SETTINGS = RunnerSettings(batch_size=7, retry_backoff_s=0.001)
 
@@ -54,7 +54,7 @@ class World:
 
     def projections(self, keys: KeyStore | None = None) -> list[Projection]:  # type: ignore[type-arg]
         """Fresh instances of this area's projections (opening with `keys`, ours by default)."""
-        known = all_projections(keys=keys or self.keys)
+        known = all_projections(keys=keys or self.keys, cache=self.cache)
         return [known[name] for name in ORDERING_MODELS]
 
     def catch_up(self, keys: KeyStore | None = None) -> None:
