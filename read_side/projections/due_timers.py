@@ -1,9 +1,9 @@
 """`due_timers`: the due-time table of durable timers (SQL target), which the timer service polls.
 
-It follows the event types the contexts declared in `write_side.scheduler.TIMERS` (taken when
-the projection is made, so make it after the contexts are imported): an event that schedules a
-timer adds a pending row (or moves a pending one), one that cancels it marks it cancelled, and
-`TimerElapsed` marks it elapsed. A row that is no longer pending stays as it was: a late
+It follows the event types the contexts declared in `write_side.scheduler.TIMERS`, taken when
+the projection is made (the contexts that declare timers are imported here, so none is missed):
+an event that schedules a timer adds a pending row (or moves a pending one), one that cancels
+it marks it cancelled, and `TimerElapsed` marks it elapsed. A row that is no longer pending stays as it was: a late
 `TimerElapsed` does not turn a cancelled timer into an elapsed one. Rows are kept (they are few,
 one per timer) so operators can see what fired.
 """
@@ -19,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+import write_side.finance  # noqa: F401 (its timer declarations, however this module is reached)
 from read_side.projection import Projection
 from read_side.targets.sql import SqlTx, UtcDateTime
 from write_side.envelope import DomainEvent, EventRegistry

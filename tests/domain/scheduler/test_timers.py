@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from pipelines.timers import TimerService
+from read_side.projections.due_timers import DueTimers
 from read_side.targets.sql import SqlTarget
 from tests.domain.conftest import START
 from tests.domain.contexts import events_of, types_of
@@ -231,3 +232,17 @@ def test_a_plain_model_is_no_event() -> None:
 
     with pytest.raises(TypeError):
         TimerRegistry().cancels(NotAnEvent)  # type: ignore[type-var]
+
+
+def test_the_platform_table_follows_every_declared_timer_event() -> None:
+    follows = DueTimers().handles
+
+    for event_type in (
+        "SagaTimeoutScheduled",
+        "SagaTimeoutCancelled",
+        "RecurringJobScheduled",
+        "RecurringJobUnscheduled",
+        "TimerElapsed",
+    ):
+        assert follows.matches("any-1", event_type)
+    assert not follows.matches("any-1", "OrderPlaced")
