@@ -1,6 +1,6 @@
 """The timer service in a worker, beside the `due_timers` projection: a timer fires when the
 domain clock (a test clock here) reaches its due time, once; the recurring jobs are scheduled
-when the service starts; a failing poll is retried."""
+when the service starts; a failing poll is retried; the order saga runs beside them."""
 
 from __future__ import annotations
 
@@ -13,12 +13,23 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.process_managers import ProcessManagerRunner
 from pipelines.runner import ProjectionRunner, RunnerSettings
 from pipelines.timers import TimerService, timer_service
 from pipelines.worker import Assignment, Worker
 from read_side.projections.due_timers import DueTimers
 from read_side.targets.sql import SqlTarget
 from tests.domain.scheduler.alarm import ALARM_TIMERS, Alarm, set_alarm
+from tests.domain.shop import Books, lines
+from write_side import finance, notification, ordering
+from write_side.basket import UpdateBasket
+from write_side.bootstrap import HANDLERS
+from write_side.catalog import (
+    BookLookup,
+    CatalogUsage,
+    EventStoreCatalogUsage,
+    RepositoryBookLookup,
+)
 from write_side.domain import (
     CommandBus,
     Crypto,
@@ -28,6 +39,8 @@ from write_side.domain import (
     Services,
 )
 from write_side.eventstore import EventStore, StreamNotFound
+from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.groups.factory import open_subscription_groups
 from write_side.keystore import SqlKeyStore
 from write_side.registry import REGISTRY
 from write_side.scheduler import JobRegistry, RecurringJob, TimerElapsed, job_id
@@ -171,3 +184,80 @@ def test_fire_due_fires_everything_due_in_batches(
     assert len(fired) == 20
     assert all(len(elapsed_in(store, Alarm.stream_for(a))) == 1 for a in alarms[:20])
     assert all(elapsed_in(store, Alarm.stream_for(a)) == [] for a in alarms[20:])
+
+
+def shop_bus(store: EventStore, keys: SqlKeyStore, clock: ManualClock) -> CommandBus:
+    """The write side's handlers and Notification's, with the catalog's ports on the store."""
+    crypto = Crypto(keys)
+    repository = Repository(store, REGISTRY, crypto, clock)
+    ports = {
+        BookLookup: RepositoryBookLookup(repository),
+        CatalogUsage: EventStoreCatalogUsage(store),
+    }
+    services = Services(repository, Reservations(store, REGISTRY, clock), crypto, clock, ports)
+    return CommandBus(services, {**HANDLERS, **notification.HANDLERS})
+
+
+def place_an_order(bus: CommandBus) -> uuid.UUID:
+    """A buyer orders one book from its basket; the order id."""
+    buyer_id = uuid.uuid4()
+    address = ordering.Address(street="1 Lane", city="London", province="Kent")
+    bus.dispatch(
+        ordering.CreateBuyer(
+            buyer_id=buyer_id, name="Ada Lovelace", email="ada@example.org", address=address
+        )
+    )
+    book_id = Books(bus).create("Dune", "9.99")
+    bus.dispatch(UpdateBasket(buyer_id=buyer_id, items=lines({book_id: 1})))
+    place = ordering.PlaceOrder(buyer_id=buyer_id, actor=str(buyer_id))
+    bus.dispatch(place)
+    return place.order_id
+
+
+def test_the_order_saga_runs_in_a_worker_beside_the_timers(
+    target: SqlTarget, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Embedded store only: the EventStoreDB adapter's groups are not part of this build yet."""
+    keys = SqlKeyStore(f"sqlite:///{tmp_path / 'keys.db'}")
+    with SqliteEventStore() as store, open_subscription_groups(store) as groups:
+        bus = shop_bus(store, keys, clock)
+        order_id = place_an_order(bus)
+        saga = ProcessManagerRunner(groups, finance.OrderSagaManager(bus), REGISTRY)
+        timers = TimerService(store, target, clock=clock, poll_s=0.02)
+        worker = Worker(
+            store,
+            [Assignment(DueTimers(), target)],
+            settings=RunnerSettings(idle_s=0.05),
+            groups=groups,
+            services=[saga, timers],
+        )
+        thread = threading.Thread(target=worker.run, name="test-worker")
+
+        def state() -> finance.OrderSaga:
+            return bus.services.repository.load(finance.OrderSaga, order_id)
+
+        thread.start()
+        try:
+            confirmed = wait_for(lambda: state().checked_out)
+            clock.advance(timedelta(hours=2))  # past the timeout, which was cancelled
+            polls = timers.stats.polls
+            polled = wait_for(lambda: timers.stats.polls >= polls + 5)
+            bus.dispatch(ordering.CompleteOrder(order_id=order_id, actor="admin"))
+            completed = wait_for(lambda: state().state is finance.SagaState.COMPLETED)
+        finally:
+            worker.stop.set()
+            thread.join(timeout=30)
+        saga_events = [r.type for r in store.read_stream(finance.OrderSaga.stream_for(order_id))]
+        emails = [r for r in store.read_all() if r.type == notification.EmailQueued.event_type]
+    keys.close()
+
+    assert (confirmed, polled, completed) == (True, True, True)
+    assert saga_events == [
+        "OrderSagaStarted",
+        "BasketCheckoutRequested",
+        "SagaTimeoutScheduled",
+        "BasketCheckoutConfirmed",
+        "SagaTimeoutCancelled",
+        "OrderSagaCompleted",
+    ]
+    assert len(emails) == 2
