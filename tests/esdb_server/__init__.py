@@ -1,9 +1,11 @@
 """A test server that speaks EventStoreDB's gRPC protocol, on our embedded SQLite store.
 
-It exists to prove our EventStoreDB adapter over a real gRPC wire, through the real esdbclient
+It exists to prove our EventStoreDB adapters over a real gRPC wire, through the real esdbclient
 1.1.7, on a machine where EventStoreDB cannot run. It imitates what esdbclient depends on:
 the Streams service (Append, BatchAppend, Read of streams and `$all` with filters and
-subscriptions, Delete, Tombstone, the `$$` metadata streams) and Gossip (a single leader).
+subscriptions, Delete, Tombstone, the `$$` metadata streams), PersistentSubscriptions (Create,
+Update, Delete, Read, GetInfo, List, ReplayParked, RestartSubsystem, on our embedded
+subscription groups in the server's store) and Gossip (a single leader).
 Run it with `python -m tests.esdb_server --store sqlite:///path/events.db --port 2113`, or use
 the fixtures in `tests.esdb_server.fixtures`.
 
@@ -14,8 +16,21 @@ It is **not** EventStoreDB. What it does not imitate:
   access-denied. No `$users`, `$settings` or default ACL streams.
 - **Clustering**: gossip answers with this one node as leader; there are no followers or
   read-only replicas, no elections, no "not leader" redirects; `requires-leader` is ignored.
-- **Persistent subscriptions**: not served yet (calls fail with UNIMPLEMENTED); a
-  `persistent.py` servicer on our subscription-groups port will add them.
+- **Persistent subscriptions** run on our embedded groups (`write_side/groups/sqlite`), so:
+  no `Pinned` or `PinnedByCorrelation` strategy (Create fails as for an unknown one);
+  `resolve_links` and `extra_statistics` are ignored, average rates and measurements are 0,
+  the read and live buffer counts are 0, and the status is only `Live` or `Behind`; a
+  replayed parked event comes without its `$>` link (acked by its own id); a group on `$all`
+  never delivers `$`-prefixed or snapshot streams, even unfiltered (EventStoreDB leaves out
+  system event types); message timeouts are exact (EventStoreDB looks once a second); the
+  checkpoint is written as the embedded groups write it, with acknowledgements once due,
+  and a `checkpoint_after` of 0 means "as soon as due" (EventStoreDB checkpoints on a
+  one-second timer and reads 0 as "never by time"); a `message_timeout` of 0 is refused;
+  Update keeps the group's cursor, and its dropped readers' events come back as retries
+  (EventStoreDB restarts the group from its checkpoint). Groups, checkpoints and in-flight
+  events live in the server's SQLite file, not in `$persistentSubscriptionConfig` and
+  `-checkpoint` streams, and survive a server restart (EventStoreDB restarts each group from
+  its checkpoint).
 - **Other services**: no Projections (so no `$by_category`, `$et-` or `$ce-` streams and no
   link events `$>`; `resolve_links` does nothing), no Operations (scavenge, shutdown, merge
   indexes), no Users, no Monitoring/Stats, no ServerFeatures (esdbclient 1.1.7 never calls it).

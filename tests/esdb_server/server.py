@@ -9,13 +9,13 @@ from typing import Self
 
 import grpc  # type: ignore[import-untyped]
 
-from tests.esdb_server import gossip, streams
+from tests.esdb_server import gossip, persistent, streams
 from tests.esdb_server.service import DEFAULT_MAX_APPEND_SIZE, Registration, SharedState
 from write_side.eventstore import EventStore
 from write_side.eventstore.factory import open_event_store
 
-#: The services every test server runs (PersistentSubscriptions will join them).
-SERVICES: tuple[Registration, ...] = (streams.register, gossip.register)
+#: The services every test server runs.
+SERVICES: tuple[Registration, ...] = (streams.register, persistent.register, gossip.register)
 
 #: What `python -m tests.esdb_server` prints, followed by the URI, once it accepts calls.
 READY_LINE = "esdb test server listening on "

@@ -1,8 +1,8 @@
 """What every gRPC service of the test server shares, and how a service plugs in.
 
 A service module offers `register(server, shared)`, which adds its servicer to the gRPC
-server; `server.SERVICES` lists them. A future `persistent.py` (PersistentSubscriptions on the
-groups port) joins that list the same way.
+server; `server.SERVICES` lists them (Streams, PersistentSubscriptions on the groups port,
+Gossip).
 """
 
 from __future__ import annotations

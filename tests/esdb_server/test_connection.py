@@ -39,9 +39,9 @@ def test_credentials_are_accepted_and_ignored(esdb_server: EsdbTestServer) -> No
         assert client.get_commit_position() >= 0
 
 
-def test_persistent_subscriptions_are_not_served_yet(esdb_client: EventStoreDBClient) -> None:
+def test_projections_are_not_served(esdb_client: EventStoreDBClient) -> None:
     with pytest.raises(GrpcError, match="UNIMPLEMENTED"):
-        esdb_client.create_subscription_to_all(f"group-{fresh_stream()}")
+        esdb_client.create_projection(name=f"projection-{fresh_stream()}", query="fromAll()")
 
 
 def test_a_server_process_serves_what_another_process_appends(
