@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from write_side.eventstore import EventStore, NewEvent, StreamState
+from write_side.eventstore import Capability, EventStore, NewEvent, StreamState
 from write_side.groups import DeliveredEvent, GroupConsumer, GroupSettings, SubscriptionGroups
 from write_side.groups.factory import UnsupportedSubscriptionGroups, open_subscription_groups
 
@@ -35,6 +35,12 @@ def groups(event_store: EventStore) -> Iterator[SubscriptionGroups]:
         yield opened
     finally:
         opened.close()
+
+
+def requires_groups(groups: SubscriptionGroups, capability: Capability) -> None:
+    """Skip the rest of the test, saying why, when the groups adapter lacks a capability."""
+    if capability not in groups.capabilities:
+        pytest.skip(f"{groups!r} lacks the {capability.value} capability")
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 
 from tests.contracts.children import Child
 from tests.contracts.conftest import Backend, requires
-from tests.contracts.groups import WAIT_S, append, receive
+from tests.contracts.groups import WAIT_S, append, receive, requires_groups
 from tests.contracts.helpers import Names
 from write_side.eventstore import Capability, EventFilter, EventStore
-from write_side.groups import GroupSettings, SubscriptionGroups
+from write_side.groups import GroupInfo, GroupSettings, SubscriptionGroups
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def test_two_processes_share_a_group_and_every_event_is_handled(
             assert child.next_line(WAIT_S) == "ready"
         positions = [p for batch in range(10) for p in append(event_store, f"{mine}-{batch}", 30)]
         deadline = time.monotonic() + WAIT_S
-        while groups.get_subscription_info(group_name).acked_total < len(positions):
+        while not _all_read_and_none_out(groups.get_subscription_info(group_name), positions):
             assert time.monotonic() < deadline, "the children did not handle every event"
             time.sleep(0.05)
         reports = [[Delivery.parse(line) for line in child.finish(WAIT_S)] for child in children]
@@ -76,6 +76,16 @@ def test_two_processes_share_a_group_and_every_event_is_handled(
     assert len({(d.position, d.retry_count) for d in handled}) == len(handled)
     info = groups.get_subscription_info(group_name)
     assert (info.in_flight, info.waiting, info.parked, info.consumers) == (0, 0, 0, ())
+    requires_groups(groups, Capability.FULL_GROUP_INFO)
+    assert info.acked_total == len(positions)
+
+
+def _all_read_and_none_out(info: GroupInfo, positions: list[int]) -> bool:
+    """The group read past the last position and holds nothing in flight or waiting."""
+    last_read = info.last_read_position
+    return (
+        last_read is not None and last_read >= positions[-1] and not info.in_flight + info.waiting
+    )
 
 
 @pytest.mark.multiprocess

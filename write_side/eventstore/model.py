@@ -41,6 +41,14 @@ class Capability(StrEnum):
     CRASH_DURABLE = "crash_durable"
     GROUP_COMMIT = "group_commit"
     PERSISTENT_GROUPS = "persistent_groups"
+    FULL_GROUP_INFO = "full_group_info"
+    """A group's info gives its filter and its running totals of acknowledged, retried,
+    skipped and parked events (EventStoreDB's does not)."""
+    DISPATCH_ON_RECEIVE = "dispatch_on_receive"
+    """A group hands an event out when a consumer asks for one, and takes acknowledgements
+    (moving its checkpoint) as they are sent: what a stopped consumer never handed to its
+    caller comes back untouched, and a replay overtakes events appended before it.
+    EventStoreDB pushes events ahead into a consumer's buffer and checkpoints on a timer."""
 
 
 @dataclass(frozen=True, slots=True)

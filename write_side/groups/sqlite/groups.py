@@ -52,7 +52,11 @@ class SqliteSubscriptionGroups(SubscriptionGroups):
         self._store = store
         self._db = GroupDatabase(store, clock)
         self.capabilities = frozenset(
-            {Capability.PERSISTENT_GROUPS}
+            {
+                Capability.PERSISTENT_GROUPS,
+                Capability.FULL_GROUP_INFO,
+                Capability.DISPATCH_ON_RECEIVE,
+            }
             | (store.capabilities & {Capability.MULTI_PROCESS, Capability.CRASH_DURABLE})
         )
         self._consumers: set[SqliteGroupConsumer] = set()
