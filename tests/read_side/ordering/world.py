@@ -29,7 +29,7 @@ from write_side.eventstore import EventStore
 T = TypeVar("T")
 
 #: The query models of this area.
-ORDERING_MODELS = ("buyers", "order_history", "baskets")
+ORDERING_MODELS = ("buyers", "order_history", "baskets", "order_sagas", "emails")
 #: Small batches, so a history spans several of them.
 SETTINGS = RunnerSettings(batch_size=7, retry_backoff_s=0.001)
 

@@ -1,0 +1,157 @@
+"""`emails`: each email's kind, order, subject and sending status (SQL target).
+
+One row per email (stream `email-{id}`), folded in Python per batch as the Email aggregate
+evolves: queued, sending (an attempt claimed), sent, or failed (for good when `final`). The
+recipient and body are personal data, sealed in the events; this model never opens them, so
+it holds nothing to erase when a buyer is forgotten. The subject names only the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    Table,
+    Text,
+    Uuid,
+    select,
+)
+
+from read_side.projection import Projection
+from read_side.projections.ordering_sql import (
+    chunks,
+    occurred_at,
+    put_rows,
+    stream_id,
+    table_of,
+)
+from read_side.targets.sql import SqlTx, UtcDateTime
+from write_side.eventstore import EventFilter, RecordedEvent
+from write_side.notification import (
+    EmailQueued,
+    EmailSendFailed,
+    EmailSendStarted,
+    EmailSent,
+    EmailStatus,
+)
+from write_side.registry import REGISTRY
+
+NAME = "emails"
+EMAIL_EVENTS = (EmailQueued, EmailSendStarted, EmailSent, EmailSendFailed)
+
+
+def email_columns() -> list[Any]:
+    """The columns of the emails table (and of its view)."""
+    return [
+        Column("email_id", Uuid, primary_key=True),
+        Column("buyer_id", Uuid, nullable=False),
+        Column("order_id", Uuid, nullable=False),
+        Column("kind", Text, nullable=False),
+        Column("subject", Text, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("final", Boolean, nullable=False),
+        Column("last_error", Text),
+        Column("transport_id", Text),
+        Column("queued_at", UtcDateTime, nullable=False),
+        Column("sending_since", UtcDateTime),
+        Column("sent_at", UtcDateTime),
+        Column("updated_at", UtcDateTime, nullable=False),
+        # The `$all` position of EmailQueued: the order emails were queued in.
+        Column("queued_position", BigInteger, nullable=False),
+        Column("version", Integer, nullable=False),
+    ]
+
+
+#: What queries read: the live build through the stable view.
+EMAILS = table_of(NAME, email_columns)
+
+
+class EmailsProjection(Projection[SqlTx]):
+    """The sending status of every email (no personal data)."""
+
+    name: ClassVar[str] = NAME
+    handles: ClassVar[EventFilter] = EventFilter.event_types(*(e.event_type for e in EMAIL_EVENTS))
+    target_kind: ClassVar[str] = "sql"
+
+    def __init__(self) -> None:
+        self._tables: dict[int, Table] = {}
+
+    def table(self, tx: SqlTx, build: int) -> Table:
+        """The emails table of `build`."""
+        if build not in self._tables:
+            self._tables[build] = table_of(tx.table(self.name, build), email_columns)
+        return self._tables[build]
+
+    def create(self, tx: SqlTx, build: int) -> None:
+        table = self.table(tx, build)
+        table.create(tx.connection)
+        for name, columns in (
+            ("by_order", (table.c.order_id, table.c.queued_position)),
+            ("by_status", (table.c.status, table.c.queued_position)),
+        ):
+            Index(f"{table.name}_{name}", *columns).create(tx.connection)
+
+    def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
+        table = self.table(tx, build)
+        ids = sorted({stream_id(e.stream) for e in events})
+        rows: dict[UUID, dict[str, Any]] = {}
+        for chunk in chunks(ids):
+            found = tx.connection.execute(select(table).where(table.c.email_id.in_(chunk)))
+            rows.update({row.email_id: dict(row._mapping) for row in found})
+        for recorded in events:
+            self._fold(rows, recorded)
+        put_rows(tx.connection, table, [rows[i] for i in ids if i in rows])
+
+    @staticmethod
+    def _fold(rows: dict[UUID, dict[str, Any]], recorded: RecordedEvent) -> None:
+        stored = REGISTRY.decode(recorded)
+        event, at, email_id = stored.event, occurred_at(stored), stream_id(recorded.stream)
+        if isinstance(event, EmailQueued):
+            rows[email_id] = {
+                "email_id": email_id,
+                "buyer_id": event.buyer_id,
+                "order_id": event.order_id,
+                "kind": event.kind.value,
+                "subject": event.subject,
+                "status": EmailStatus.QUEUED.value,
+                "attempts": 0,
+                "final": False,
+                "last_error": None,
+                "transport_id": None,
+                "queued_at": at,
+                "sending_since": None,
+                "sent_at": None,
+                "queued_position": recorded.position,
+            }
+        row = rows.get(email_id)
+        if row is None:
+            raise LookupError(f"{recorded.type} of email {email_id}, which was never queued")
+        if isinstance(event, EmailSendStarted):
+            row.update(
+                status=EmailStatus.SENDING.value,
+                attempts=event.attempt,
+                sending_since=event.started_at,
+            )
+        elif isinstance(event, EmailSent):
+            row.update(
+                status=EmailStatus.SENT.value,
+                sent_at=event.sent_at,
+                transport_id=event.transport_id,
+                sending_since=None,
+            )
+        elif isinstance(event, EmailSendFailed):
+            row.update(
+                status=EmailStatus.FAILED.value,
+                last_error=event.error,
+                final=event.final,
+                sending_since=None,
+            )
+        row.update(updated_at=at, version=recorded.revision)
