@@ -1,0 +1,70 @@
+"""Authors, categories and publishers: full lists by name, with renames and deletions."""
+
+from __future__ import annotations
+
+import uuid
+
+from read_side.queries.catalog import (
+    Reference,
+    list_authors,
+    list_categories,
+    list_publishers,
+)
+from tests.read_side.catalog.conftest import World
+from write_side.catalog import (
+    CreateAuthor,
+    CreateCategory,
+    CreatePublisher,
+    DeleteAuthor,
+    DeleteCategory,
+    DeletePublisher,
+    RenameAuthor,
+    RenameCategory,
+    RenamePublisher,
+)
+
+
+def test_empty_lists(world: World) -> None:
+    assert world.ask(list_authors) == []
+    assert world.ask(list_categories) == []
+    assert world.ask(list_publishers) == []
+
+
+def test_authors_by_name_renamed_and_deleted(world: World) -> None:
+    ids = {
+        name: world.bus.dispatch(CreateAuthor(name=name)).aggregate_id
+        for name in ("mary Shelley", "Ada Lovelace", "Charles Babbage", "Zeno")
+    }
+    world.project()
+    world.bus.dispatch(RenameAuthor(author_id=ids["Zeno"], name="Ada Byron"))
+    world.bus.dispatch(DeleteAuthor(author_id=ids["Charles Babbage"]))
+
+    assert world.ask(list_authors) == [
+        Reference(id=ids["Zeno"], name="Ada Byron"),
+        Reference(id=ids["Ada Lovelace"], name="Ada Lovelace"),
+        Reference(id=ids["mary Shelley"], name="mary Shelley"),
+    ]
+
+
+def test_categories_and_publishers_renamed_and_deleted(world: World) -> None:
+    tag = uuid.uuid4().hex[:6]
+    poetry = world.bus.dispatch(CreateCategory(name=f"Poetry {tag}")).aggregate_id
+    essays = world.bus.dispatch(CreateCategory(name=f"Essays {tag}")).aggregate_id
+    penguin = world.bus.dispatch(CreatePublisher(name=f"Penguin {tag}")).aggregate_id
+    faber = world.bus.dispatch(CreatePublisher(name=f"Faber {tag}")).aggregate_id
+    world.bus.dispatch(RenameCategory(category_id=poetry, name="Verse"))  # in the same batch
+    world.project()
+    world.bus.dispatch(RenamePublisher(publisher_id=faber, name="Allen Lane"))
+    world.bus.dispatch(DeleteCategory(category_id=essays))
+    world.bus.dispatch(DeletePublisher(publisher_id=penguin))
+
+    assert world.ask(list_categories) == [Reference(id=poetry, name="Verse")]
+    assert world.ask(list_publishers) == [Reference(id=faber, name="Allen Lane")]
+
+
+def test_a_name_freed_by_a_deletion_can_be_taken_again(world: World) -> None:
+    first = world.bus.dispatch(CreateCategory(name="History")).aggregate_id
+    world.bus.dispatch(DeleteCategory(category_id=first))
+    second = world.bus.dispatch(CreateCategory(name="history")).aggregate_id
+
+    assert world.ask(list_categories) == [Reference(id=second, name="history")]
