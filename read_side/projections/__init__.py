@@ -6,8 +6,15 @@ from read_side.cache import Cache
 from read_side.projection import Projection
 from read_side.projections.baskets import BasketsProjection
 from read_side.projections.buyers import BuyersProjection
+from read_side.projections.catalog_books import BookCatalogProjection
+from read_side.projections.catalog_references import (
+    AuthorsProjection,
+    CategoriesProjection,
+    PublishersProjection,
+)
 from read_side.projections.emails import EmailsProjection
 from read_side.projections.event_counts import EventCounts
+from read_side.projections.feedbacks import FeedbacksProjection
 from read_side.projections.order_sagas import OrderSagasProjection
 from read_side.projections.ordering import OrderHistoryProjection
 from write_side.domain import KeyStore
@@ -28,5 +35,10 @@ def all_projections(
         BasketsProjection(cache),
         OrderSagasProjection(),
         EmailsProjection(),
+        BookCatalogProjection(cache),
+        AuthorsProjection(),
+        CategoriesProjection(),
+        PublishersProjection(),
+        FeedbacksProjection(),
     ]
     return {p.name: p for p in found}
