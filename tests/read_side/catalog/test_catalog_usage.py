@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from read_side.queries.catalog_usage import BookCatalogUsage
+from read_side.queries.catalog_usage import BookCatalogUsage, CatalogNotBuilt
 from tests.read_side.catalog.conftest import World
 from write_side.bootstrap import bootstrap
 from write_side.catalog import (
@@ -15,6 +15,7 @@ from write_side.catalog import (
     DeleteBook,
     DeleteCategory,
     DeletePublisher,
+    EventStoreCatalogUsage,
 )
 from write_side.domain import DomainError
 
@@ -66,3 +67,21 @@ def test_deletes_are_refused_while_the_model_counts_a_book(world: World) -> None
         ("PublisherDeleted",),
         ("AuthorDeleted",),
     ]
+
+
+def test_until_the_model_is_built_the_fallback_answers_then_the_model(world: World) -> None:
+    shelf = world.shelf()
+    world.book(shelf)
+    usage = BookCatalogUsage(world.db.engine, until_built=EventStoreCatalogUsage(world.store))
+    alone = BookCatalogUsage(world.db.engine)
+
+    assert usage.books_using_category(shelf.category_id) == 1  # the event-store scan
+    with pytest.raises(CatalogNotBuilt):
+        alone.books_using_category(shelf.category_id)
+
+    world.project()
+    world.book(shelf)  # not projected yet: the model, eventually consistent, lags
+
+    assert usage.books_using_category(shelf.category_id) == 1
+    assert alone.books_using_publisher(shelf.publisher_id) == 1
+    assert alone.books_using_author(shelf.author_ids[0]) == 1
