@@ -15,7 +15,7 @@ import pytest
 
 from write_side.eventstore import Capability, EventStore, NewEvent, StreamState
 from write_side.groups import DeliveredEvent, GroupConsumer, GroupSettings, SubscriptionGroups
-from write_side.groups.factory import UnsupportedSubscriptionGroups, open_subscription_groups
+from write_side.groups.factory import open_subscription_groups
 
 #: Upper bound of any single wait in these tests: a stuck group fails instead of hanging.
 WAIT_S = 20.0
@@ -27,10 +27,7 @@ QUICK = GroupSettings(message_timeout=0.4, max_retry_count=3)
 @pytest.fixture
 def groups(event_store: EventStore) -> Iterator[SubscriptionGroups]:
     """The subscription groups of the store under test, closed afterwards."""
-    try:
-        opened = open_subscription_groups(event_store)
-    except UnsupportedSubscriptionGroups as missing:
-        pytest.skip(str(missing))
+    opened = open_subscription_groups(event_store)
     try:
         yield opened
     finally:

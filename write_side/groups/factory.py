@@ -14,7 +14,17 @@ class UnsupportedSubscriptionGroups(SubscriptionGroupError):
 
 
 def open_subscription_groups(store: EventStore) -> SubscriptionGroups:
-    """The groups of `store` (their state lives with the store's events); close them first."""
+    """The groups of `store` (their state lives with the store's events); close them first.
+
+    On SQLite the groups live in the store's file; on EventStoreDB they are the server's
+    persistent subscriptions, reached through the store's client.
+    """
     if isinstance(store, SqliteEventStore):
         return SqliteSubscriptionGroups(store)
+    from write_side.eventstore.esdb import EsdbEventStore  # grpc loads only when asked
+
+    if isinstance(store, EsdbEventStore):
+        from write_side.groups.esdb import EsdbSubscriptionGroups
+
+        return EsdbSubscriptionGroups(store)
     raise UnsupportedSubscriptionGroups(f"no subscription groups for {store!r} in this build")
