@@ -66,6 +66,10 @@ class EsdbSubscriptionGroups(SubscriptionGroups):
       parks; those fields stay empty (see `write_side.groups.esdb.info`).
     - `read_batch_size` must be smaller than `history_buffer_size` (a `ValueError` otherwise).
     - A replay asked for while one is still running is ignored by the server.
+
+    Our group errors stand for EventStoreDB's answers (not found, exists, full); a server out
+    of reach raises the event store's `EventStoreUnavailable` (after esdbclient's one
+    reconnection), and calls after the store closed raise `SubscriptionGroupsClosed`.
     """
 
     capabilities = frozenset(
