@@ -6,11 +6,14 @@ import uuid
 
 import pytest
 
+from pipelines.dead_letters import list_dead_letters, replay
+from pipelines.runner import ProjectionRunner
+from read_side.projections.buyers import BuyersProjection
 from read_side.queries.buyers import AddressView, get_buyer, list_buyers
 from read_side.queries.ordering import Caller, NotAllowed
 from read_side.queries.paging import PageRequest
 from tests.domain.shop import ADDRESS
-from tests.read_side.ordering.world import World
+from tests.read_side.ordering.world import SETTINGS, World
 from write_side import ordering
 from write_side.ordering import Address
 
@@ -104,3 +107,22 @@ def test_no_buyers_is_an_empty_first_page(world: World) -> None:
     page = world.ask(list_buyers, ADMIN)
 
     assert (page.items, page.total_items, page.total_pages, page.has_next) == ([], 0, 0, False)
+
+
+def test_without_the_key_store_personal_events_are_parked_never_guessed(world: World) -> None:
+    """A worker wired without the key store cannot open a buyer: the event is parked with the
+    reason (to be replayed once the keys are wired), and no row is written."""
+    ada = world.shop.buyer()
+    runner = ProjectionRunner(world.store, BuyersProjection(), world.target, settings=SETTINGS)
+
+    runner.catch_up()
+
+    (letter,) = list_dead_letters(world.target, "buyers")
+    assert "KeyStoreMissing" in letter.error
+    assert world.ask(get_buyer, ADMIN, ada) is None
+
+    replay(world.store, BuyersProjection(world.keys), world.target)
+
+    replayed = world.ask(get_buyer, ADMIN, ada)
+    assert replayed is not None
+    assert replayed.name == "Ada Lovelace"
