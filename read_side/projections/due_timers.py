@@ -3,9 +3,9 @@
 It follows the event types the contexts declared in `write_side.scheduler.TIMERS`, taken when
 the projection is made (the contexts that declare timers are imported here, so none is missed):
 an event that schedules a timer adds a pending row (or moves a pending one), one that cancels
-it marks it cancelled, and `TimerElapsed` marks it elapsed. A row that is no longer pending stays as it was: a late
-`TimerElapsed` does not turn a cancelled timer into an elapsed one. Rows are kept (they are few,
-one per timer) so operators can see what fired.
+it marks it cancelled, and `TimerElapsed` marks it elapsed. A row that is no longer pending
+stays as it was: a late `TimerElapsed` does not turn a cancelled timer into an elapsed one.
+Rows are kept (they are few, one per timer) so operators can see what fired.
 """
 
 from __future__ import annotations
