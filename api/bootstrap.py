@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine
 
 from api.settings import Settings
 from pipelines.process_managers import ProcessManagerRunner
+from pipelines.timers import TimerService, timer_service
+from read_side.cache import Cache
 from read_side.projection import Projection
 from read_side.projections import all_projections
 from read_side.targets import Target
@@ -33,9 +38,21 @@ def key_store(settings: Settings) -> KeyStore:
     return open_key_store(settings.key_store_url)
 
 
-def bus_on(store: EventStore, keys: KeyStore) -> CommandBus:
-    """The write side's command bus on an open store and key store."""
-    return bootstrap_write_side(store, keys)
+def bus_on(store: EventStore, keys: KeyStore, settings: Settings | None = None) -> CommandBus:
+    """The write side's command bus on an open store and key store.
+
+    With `settings`, the catalog's usage questions are answered by the `book_catalog` query
+    model (the event-store scan answers until that model is first built).
+    """
+    ports: dict[type[Any], Any] = {}
+    if settings is not None:
+        from read_side.queries.catalog_usage import BookCatalogUsage
+        from write_side.catalog import EventStoreCatalogUsage
+        from write_side.catalog.ports import CatalogUsage
+
+        engine = create_engine(settings.query_db_url)
+        ports[CatalogUsage] = BookCatalogUsage(engine, until_built=EventStoreCatalogUsage(store))
+    return bootstrap_write_side(store, keys, ports=ports)
 
 
 @contextmanager
@@ -44,7 +61,7 @@ def command_bus(settings: Settings) -> Iterator[CommandBus]:
     with event_store(settings) as store:
         keys = key_store(settings)
         try:
-            yield bus_on(store, keys)
+            yield bus_on(store, keys, settings)
         finally:
             keys.close()
 
@@ -59,6 +76,12 @@ def process_runners(
         raise ValueError(f"unknown process managers {unknown}; known: {sorted(known)}")
     chosen = [known[name] for name in (names or sorted(known))]
     return [ProcessManagerRunner(groups, manager, REGISTRY) for manager in chosen]
+
+
+def timer_services(bus: CommandBus, targets: Mapping[str, Target]) -> list[TimerService]:
+    """The timer service: fires due timers (from `due_timers` in the SQL target) by the bus's
+    domain clock, and starts every recurring job's chain when it starts."""
+    return [timer_service(bus, targets["sql"])]
 
 
 def subscription_groups(store: EventStore) -> SubscriptionGroups:
@@ -81,9 +104,29 @@ def open_target(settings: Settings, kind: str) -> Target:
     raise ValueError(f"no target of kind {kind!r}")
 
 
-def projections(names: list[str] | None = None) -> list[Projection]:  # type: ignore[type-arg]
-    """The projections asked for by name (all of them when `names` is empty)."""
-    known = all_projections()
+def cache(settings: Settings) -> Cache:
+    """The cache port the settings name: Redis, or the SQLite file every local process shares."""
+    if settings.redis_url:
+        from read_side.cache.redis import RedisCache
+
+        return RedisCache(settings.redis_url)
+    from read_side.cache.sqlite import SqliteCache
+
+    return SqliteCache(settings.cache_path)
+
+
+def projections(
+    names: list[str] | None = None,
+    *,
+    keys: KeyStore | None = None,
+    cache: Cache | None = None,
+) -> list[Projection]:  # type: ignore[type-arg]
+    """The projections asked for by name (all of them when `names` is empty).
+
+    `keys` lets the projections that show personal data open it; `cache` is where projections
+    keep cached answers or evict them. Listing needs neither; running does.
+    """
+    known = all_projections(keys=keys, cache=cache)
     unknown = sorted(set(names or ()) - set(known))
     if unknown:
         raise ValueError(f"unknown projections {unknown}; known: {sorted(known)}")

@@ -17,7 +17,7 @@ from api.settings import load_settings
 from pipelines import dead_letters
 from pipelines.overview import projection_status
 from pipelines.rebuild import RebuildProgress, rebuild
-from pipelines.worker import Assignment, Worker
+from pipelines.worker import Assignment, Service, Worker
 
 projections_app = typer.Typer(
     help="Projections: status and blue/green rebuilds.", no_args_is_help=True
@@ -49,15 +49,27 @@ def worker(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = load_settings()
-    chosen = bootstrap.projections(projection) if projection or not group else []
+    names = bootstrap.projections(projection) if projection or not group else []
+    with_services = bool(group) or not projection
     with (
         bootstrap.event_store(settings) as store,
         closing(bootstrap.key_store(settings)) as keys,
+        closing(bootstrap.cache(settings)) as cache,
         bootstrap.subscription_groups(store) as groups,
-        bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
+        bootstrap.targets(
+            settings, {p.target_kind for p in names} | ({"sql"} if with_services else set())
+        ) as targets,
     ):
-        bus = bootstrap.bus_on(store, keys)
-        services = bootstrap.process_runners(bus, groups, group) if group or not projection else []
+        chosen = (
+            bootstrap.projections([p.name for p in names], keys=keys, cache=cache) if names else []
+        )
+        bus = bootstrap.bus_on(store, keys, settings)
+        services: list[Service] = []
+        if with_services:
+            services = [
+                *bootstrap.process_runners(bus, groups, group),
+                *bootstrap.timer_services(bus, targets),
+            ]
         runner = Worker(
             store,
             [Assignment(p, targets[p.target_kind]) for p in chosen],
@@ -65,8 +77,8 @@ def worker(
             services=services,
         )
         runner.stop_on_signals()
-        names = [p.name for p in chosen] + [s.name for s in services]
-        out().print(f"worker: {', '.join(names)} (Ctrl-C to stop)")
+        running = [p.name for p in chosen] + [s.name for s in services]
+        out().print(f"worker: {', '.join(running)} (Ctrl-C to stop)")
         runner.run(metrics_port=metrics_port)
 
 
@@ -129,10 +141,12 @@ def rebuild_projection(
 ) -> None:
     """Build NAME again from position 0 beside the live build, then switch to it atomically."""
     settings = load_settings()
-    (projection,) = bootstrap.projections([name])
+    bootstrap.projections([name])  # an unknown name fails before anything opens
     with (
         bootstrap.event_store(settings) as store,
-        bootstrap.targets(settings, {projection.target_kind}) as targets,
+        closing(bootstrap.key_store(settings)) as keys,
+        closing(bootstrap.cache(settings)) as cache,
+        bootstrap.targets(settings, {bootstrap.projections([name])[0].target_kind}) as targets,
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -142,6 +156,7 @@ def rebuild_projection(
             console=out(),
         ) as bar,
     ):
+        (projection,) = bootstrap.projections([name], keys=keys, cache=cache)
         task = bar.add_task(f"rebuilding {name}", total=100.0, rate=0.0)
 
         def show(progress: RebuildProgress) -> None:
@@ -194,12 +209,14 @@ def replay_letters(
     """Apply parked events again (after a fix); those that succeed leave the list."""
     _require_a_choice(event, all_)
     settings = load_settings()
-    chosen = bootstrap.projections(projection)
+    kinds = {p.target_kind for p in bootstrap.projections(projection)}
     with (
         bootstrap.event_store(settings) as store,
-        bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
+        closing(bootstrap.key_store(settings)) as keys,
+        closing(bootstrap.cache(settings)) as cache,
+        bootstrap.targets(settings, kinds) as targets,
     ):
-        for p in chosen:
+        for p in bootstrap.projections(projection, keys=keys, cache=cache):
             outcome = dead_letters.replay(store, p, targets[p.target_kind], event_ids=event)
             out().print(f"{p.name}: replayed {len(outcome.replayed)}, failed {len(outcome.failed)}")
             for letter, error in outcome.failed:

@@ -12,6 +12,7 @@ from read_side.projections.catalog_references import (
     CategoriesProjection,
     PublishersProjection,
 )
+from read_side.projections.due_timers import DueTimers
 from read_side.projections.emails import EmailsProjection
 from read_side.projections.event_counts import EventCounts
 from read_side.projections.feedbacks import FeedbacksProjection
@@ -30,6 +31,7 @@ def all_projections(
     """
     found: list[Projection] = [  # type: ignore[type-arg]
         EventCounts(),
+        DueTimers(),
         BuyersProjection(keys),
         OrderHistoryProjection(keys),
         BasketsProjection(cache),

@@ -437,7 +437,14 @@ def test_a_stopped_bookworm_worker_frees_its_lease_and_the_standby_takes_over_at
     data_dir = tmp_path / "var"
     data_dir.mkdir()
     env = worker_environment(data_dir)
-    argv = [sys.executable, "-c", "from api.cli import app; app()", "worker"]
+    argv = [
+        sys.executable,
+        "-c",
+        "from api.cli import app; app()",
+        "worker",
+        "--projection",
+        "event_counts",
+    ]
     ttl_s = RunnerSettings().lease_ttl_s
     retry_s = min(ttl_s / 5, 1.0)  # how often a waiting runner tries for the lease
     rng = random.Random(SEED + 2)
