@@ -26,9 +26,9 @@ records `EmailSent` or `EmailSendFailed`. So:
   operator ever re-send one by hand.
 
 Transport errors are retried: `attempts` (3) per round with exponential backoff (2 s, 4 s),
-then the email stays Failed until the hourly resend job runs another round (100 at a time).
-The backoff sleeps inside the delivery: the group's message timeout (60 s) must exceed the
-round (3 transport timeouts and the pauses).
+then the email stays Failed until the hourly resend job (`resend.py`) tries again, 100 emails
+at a time, one attempt each. The backoff sleeps inside the delivery: the group's message
+timeout (60 s) must exceed the round (3 transport timeouts of 10 s and the pauses).
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 3
 BACKOFF_S = 2.0
 STALE_AFTER = timedelta(minutes=15)
-#: How many emails one run of the resend job takes up.
+#: How many emails one run of the resend job takes up, and after how many failures in a row
+#: it stops (the transport is down: the rest wait for the next run).
 RESEND_BATCH = 100
+GIVE_UP_AFTER = 3
 
 ERASED = "the recipient's personal data was erased"
 IN_DOUBT = (
@@ -196,23 +198,48 @@ class EmailSender:
 
     # -- the resend job ---------------------------------------------------------------------
 
-    def resend_failed(self, cause: Cause, *, limit: int = RESEND_BATCH) -> dict[SendOutcome, int]:
-        """Run one round for each of at most `limit` failed or abandoned emails; how many
-        ended how. `cause` is the job's run (its timer event): the commands' ids derive from
-        it, so a repeated run claims nothing twice."""
+    def resend_failed(
+        self,
+        cause: Cause,
+        *,
+        limit: int = RESEND_BATCH,
+        attempts: int = 1,
+        give_up_after: int = GIVE_UP_AFTER,
+    ) -> dict[SendOutcome, int]:
+        """The resend job's run: settle or try again at most `limit` failed or abandoned
+        emails, oldest first; how many ended how.
+
+        Each email gets `attempts` attempt(s) without pausing: the hour until the next run is
+        its backoff, and a run stays short. After `give_up_after` emails in a row failed, the
+        transport is taken to be down and the rest wait for the next run. `cause` is the run's
+        timer event: the commands' ids derive from it, so a repeated run claims nothing twice.
+        """
         if self.failed is None:
             raise LookupError("the email sender was built without a FailedEmails port")
         stale_before = self.clock.now() - self.stale_after
         outcomes = dict.fromkeys(SendOutcome, 0)
+        failed_in_a_row = 0
         for email_id in self.failed.find(limit=limit, stale_before=stale_before):
-            outcomes[self.resend(email_id, cause, stale_before=stale_before)] += 1
+            outcome = self.resend(email_id, cause, stale_before=stale_before, attempts=attempts)
+            outcomes[outcome] += 1
+            failed_in_a_row = failed_in_a_row + 1 if outcome is SendOutcome.FAILED else 0
+            if failed_in_a_row >= give_up_after:
+                log.warning(
+                    "%s: %d emails in a row failed; the rest wait", self.name, give_up_after
+                )
+                break
         return outcomes
 
     def resend(
-        self, email_id: UUID, cause: Cause, *, stale_before: datetime | None = None
+        self,
+        email_id: UUID,
+        cause: Cause,
+        *,
+        stale_before: datetime | None = None,
+        attempts: int | None = None,
     ) -> SendOutcome:
         """Settle an abandoned attempt of one email (claimed before `stale_before`), then run
-        another round if it failed."""
+        another round of `attempts` (default: a full round) if it failed."""
         if stale_before is None:
             stale_before = self.clock.now() - self.stale_after
         email = self.repository.load(Email, email_id)
@@ -226,7 +253,8 @@ class EmailSender:
             email = self.repository.load(Email, email_id)
         if email.status is not EmailStatus.FAILED:
             return SendOutcome.NOTHING
-        return self.send(email_id, cause, last_attempt=email.attempts + self.attempts)
+        round_attempts = self.attempts if attempts is None else attempts
+        return self.send(email_id, cause, last_attempt=email.attempts + round_attempts)
 
     def _settle(self, email: Email, cause: Cause) -> SendOutcome | None:
         """Record what became of an abandoned attempt; None when it was not taken."""
