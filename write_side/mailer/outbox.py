@@ -5,6 +5,11 @@ file, is flushed to disk, and is then hard-linked to its name, which fails when 
 exists. So a reader never sees half a file, and an email handed over twice (by two senders)
 still leaves exactly one file, the first. The file *is* the sent email, so this transport
 knows what it sent (`find`), which lets the sender settle an attempt its sender abandoned.
+
+The folder stands for a mail server's pickup directory: a file written there is an email sent.
+**Decision**: forgetting a buyer later does not reach into it, as it cannot reach into a
+mailbox an SMTP server delivered to; what the platform keeps (the email's stream) is sealed and
+reads as erased, and an email not yet sent when its buyer is forgotten is never written.
 """
 
 from __future__ import annotations
