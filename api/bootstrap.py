@@ -11,11 +11,13 @@ from sqlalchemy import create_engine
 from api.settings import Settings
 from pipelines.process_managers import ProcessManagerRunner
 from pipelines.timers import TimerService, timer_service
+from pipelines.worker import Service
 from read_side.cache import Cache
 from read_side.projection import Projection
 from read_side.projections import all_projections
 from read_side.targets import Target
 from write_side.bootstrap import bootstrap as bootstrap_write_side
+from write_side.bootstrap import integration_services as write_side_integration
 from write_side.bootstrap import process_managers
 from write_side.domain import CommandBus, KeyStore
 from write_side.eventstore import EventStore
@@ -82,6 +84,20 @@ def timer_services(bus: CommandBus, targets: Mapping[str, Target]) -> list[Timer
     """The timer service: fires due timers (from `due_timers` in the SQL target) by the bus's
     domain clock, and starts every recurring job's chain when it starts."""
     return [timer_service(bus, targets["sql"])]
+
+
+def integration_services(
+    store: EventStore, settings: Settings, targets: Mapping[str, Target]
+) -> list[Service]:
+    """The integration event recorder, and the RabbitMQ publisher when BOOKWORM_AMQP_URL is set."""
+    found: list[Service] = [*write_side_integration(store)]
+    if settings.amqp_url:
+        from pipelines.amqp import RabbitMqPublisher
+        from pipelines.integration_publisher import IntegrationPublisher
+
+        publisher = RabbitMqPublisher(settings.amqp_url)
+        found.append(IntegrationPublisher(store, targets["sql"], publisher))
+    return found
 
 
 def subscription_groups(store: EventStore) -> SubscriptionGroups:

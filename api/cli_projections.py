@@ -69,6 +69,7 @@ def worker(
             services = [
                 *bootstrap.process_runners(bus, groups, group),
                 *bootstrap.timer_services(bus, targets),
+                *bootstrap.integration_services(store, settings, targets),
             ]
         runner = Worker(
             store,

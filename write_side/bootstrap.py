@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from write_side import basket, catalog, ordering, rating
+from write_side import basket, catalog, finance, integration, notification, ordering, rating
 from write_side.catalog.lookup import BookLookup
 from write_side.catalog.ports import CatalogUsage
 from write_side.domain import (
@@ -25,7 +25,13 @@ from write_side.eventstore import EventStore
 from write_side.registry import REGISTRY
 
 #: Every command of the write side, by type, to its handler.
-HANDLERS = {**catalog.HANDLERS, **rating.HANDLERS, **basket.HANDLERS, **ordering.HANDLERS}
+HANDLERS = {
+    **catalog.HANDLERS,
+    **rating.HANDLERS,
+    **basket.HANDLERS,
+    **ordering.HANDLERS,
+    **notification.HANDLERS,
+}
 
 
 def bootstrap(
@@ -49,6 +55,7 @@ def bootstrap(
     wired: dict[type[Any], Any] = {
         CatalogUsage: catalog.EventStoreCatalogUsage(store),
         BookLookup: catalog.RepositoryBookLookup(repository),
+        notification.FailedEmails: notification.EventStoreFailedEmails(store),
     }
     wired.update(ports or {})
     services = Services(repository, Reservations(store, REGISTRY, clock), crypto, clock, wired)
@@ -74,5 +81,18 @@ def sweep_reservations(bus: CommandBus, *, older_than: timedelta = SWEEP_AFTER) 
 
 
 def process_managers(bus: CommandBus) -> list[ProcessManager]:
-    """Every process manager of the write side, sending its commands through `bus`."""
-    return [rating.CatalogRatingUpdate(bus.services.port(BookLookup), bus.dispatch)]
+    """Every process manager of the write side, sending its commands through `bus`: the
+    catalog rating update, the order saga, the recurring jobs, and the email sender when an
+    email transport is wired."""
+    managers: list[ProcessManager] = [
+        rating.CatalogRatingUpdate(bus.services.port(BookLookup), bus.dispatch),
+        *finance.process_managers(bus),
+    ]
+    if notification.EmailTransport in bus.services.ports:
+        managers += notification.process_managers(bus)
+    return managers
+
+
+def integration_services(store: EventStore) -> list[integration.IntegrationEventRecorder]:
+    """The integration event recorder: DOMAIN.md's contracts into `integration-{type}` streams."""
+    return integration.services(store)
