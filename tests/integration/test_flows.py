@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -166,17 +167,13 @@ def test_an_order_whose_checkout_never_answers_is_cancelled_after_three_attempts
     # The basket can no longer take any command: every checkout attempt fails.
     platform.store.tombstone_stream(f"basket-{buyer_id}", expected_version=StreamState.ANY)
 
+    def scheduled_or_cancelled(count: int) -> bool:
+        saga_stream = finance.OrderSaga.stream_for(order_id)
+        timeouts = platform.events_of(saga_stream).count("SagaTimeoutScheduled")
+        return timeouts >= count or platform.saga(order_id).state is finance.SagaState.CANCELLED
+
     for attempt in range(1, 4):
-        wait_for(
-            lambda n=attempt: (
-                platform.events_of(finance.OrderSaga.stream_for(order_id)).count(
-                    "SagaTimeoutScheduled"
-                )
-                >= n
-                or platform.saga(order_id).state is finance.SagaState.CANCELLED
-            ),
-            f"timeout {attempt} scheduled",
-        )
+        wait_for(partial(scheduled_or_cancelled, attempt), f"timeout {attempt} scheduled")
         platform.clock.advance(timedelta(minutes=31))
     wait_for(
         lambda: platform.saga(order_id).state is finance.SagaState.CANCELLED, "the saga cancelled"
