@@ -1,5 +1,5 @@
 """The traffic simulator on the embedded store: a seed gives the same streams every time (also
-split over worker processes), and another seed gives others."""
+split over worker processes), another seed gives others, and `bookworm simulate` reports."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+import typer
 from pydantic import BaseModel
+from typer.testing import CliRunner
 
 from api import bootstrap
+from api.cli_simulate import simulate
 from api.settings import Settings, load_settings
 from api.simulator import SimulationConfig, SimulationError, SimulationReport, run_simulation
 from write_side.domain import ERASED, Crypto, Sealed
@@ -226,3 +229,26 @@ def test_a_store_with_events_is_refused(first: tuple[SimulationReport, Streams])
     directory = Path(report.store_uri.removeprefix("sqlite:///").partition("?")[0]).parent
     with pytest.raises(SimulationError, match="holds events already"):
         run_simulation(settings_in(directory), SMALL)
+
+
+def test_bookworm_simulate_runs_and_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command runs into the configured store and prints what it did."""
+    monkeypatch.setenv("BOOKWORM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("BOOKWORM_EVENT_STORE", raising=False)
+    monkeypatch.delenv("BOOKWORM_KEY_STORE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    app = typer.Typer()
+    app.command()(simulate)
+
+    result = CliRunner().invoke(
+        app,
+        ["--seed", "3", "--books", "40", "--buyers", "50", "--days", "4", "--workers", "1"],
+        env={"COLUMNS": "200"},
+    )
+
+    assert result.exit_code == 0, result.output
+    for shown in ("events/s", "events by type", "BookCreated", "commands", "orders by status"):
+        assert shown in result.output
+    assert (tmp_path / "var" / "events.db").exists()
