@@ -93,7 +93,6 @@ def simulate(
     staff = Staff(shelf, config.seed, config.books, config.days)
     staff_stage = Stage(wiring.bus, wiring.clock, config.start)
     staff.open_shop(staff_stage)
-    wiring.books.clear()
     crew: Crew
     if config.workers == 1:
         crew = LocalCrew(wiring, config.cast, shelf)
@@ -106,8 +105,9 @@ def simulate(
         step(1)
         for day in range(config.days):
             staff.night(staff_stage, day)
-            wiring.books.clear()
-            crew.day(day, shelf.changes(), step)
+            changes = shelf.changes()
+            wiring.books.forget(book.id for book in changes)
+            crew.day(day, changes, step)
         people = crew.finish()
     finally:
         crew.close()

@@ -3,9 +3,9 @@ on the simulation's clock, with two caches that are exact for a simulation.
 
 - Personal-data keys are kept in memory once read or made (`CachedKeyStore`): the simulation is
   the only writer of its people's keys, and it forgets them through this same object.
-- Book lookups (what Basket and Ordering ask of the catalog) are cached between two catalog
-  changes (`CachedBookLookup`): books change only while the staff work, alone, and the cache
-  is cleared right after.
+- Book lookups (what Basket and Ordering ask of the catalog) are cached until the book changes
+  (`CachedBookLookup`): books change only while the staff work, alone, and the answers about
+  the books they changed are forgotten right after.
 
 Both save reads, not writes: every key is still stored and every event still appended.
 """
@@ -13,7 +13,7 @@ Both save reads, not writes: every key is still stored and every event still app
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,7 +69,7 @@ class CachedKeyStore(KeyStore):
 
 
 class CachedBookLookup(BookLookup):
-    """Answers from the book's stream once, then from memory until `clear()`."""
+    """Answers from the book's stream once, then from memory until the book changes."""
 
     def __init__(self, inner: BookLookup) -> None:
         self.inner = inner
@@ -83,9 +83,10 @@ class CachedBookLookup(BookLookup):
             found = self._books[book_id] = self.inner.find(book_id)
             return found
 
-    def clear(self) -> None:
-        """Forget every answer (the catalog has changed)."""
-        self._books.clear()
+    def forget(self, book_ids: Iterable[UUID]) -> None:
+        """Forget the answers about these books (the staff changed them)."""
+        for book_id in book_ids:
+            self._books.pop(book_id, None)
 
 
 @dataclass(frozen=True)

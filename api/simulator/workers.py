@@ -193,7 +193,7 @@ def _work(
                 day, changes = body
                 shelf.apply(changes)
                 shelf.refresh(day)
-                wiring.books.clear()
+                wiring.books.forget(book.id for book in changes)
                 connection.send(("due", crowd.due(day)))
                 crowd.act(stage, day, lambda count: connection.send(("acted", count)))
                 connection.send(("done",))

@@ -16,9 +16,15 @@ from api.simulator.acting import rng_for
 from api.simulator.clock import ActorClock
 from api.simulator.genres_nonfiction import GENRES
 from api.simulator.shelf import Shelf, ShelfBook
-from api.simulator.wiring import CachedKeyStore, store_uri
+from api.simulator.wiring import CachedBookLookup, CachedKeyStore, store_uri
 from api.simulator.writing import book_text
+from write_side import catalog
+from write_side.bootstrap import bootstrap
+from write_side.catalog import BookLookup, RepositoryBookLookup
+from write_side.domain import Crypto, ManualClock, Repository
+from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.keystore import SqliteKeyStore
+from write_side.registry import REGISTRY
 
 
 def test_seeded_generators_depend_on_every_part() -> None:
@@ -106,3 +112,39 @@ def test_a_copy_of_the_shelf_follows_the_staffs_changes() -> None:
     assert replica.books == original.books
     assert replica.find(first.id).in_stock is False
     assert original.changes() == []
+
+
+def test_the_book_cache_answers_until_the_book_is_forgotten(tmp_path: Path) -> None:
+    """A cached answer stays as it was until the staff's change is forgotten, then is fresh."""
+    keys = SqliteKeyStore(tmp_path / "keys.db")
+    store = SqliteEventStore(":memory:")
+    clock = ManualClock(datetime(2025, 3, 3, tzinfo=UTC))
+    books = CachedBookLookup(RepositoryBookLookup(Repository(store, REGISTRY, Crypto(keys), clock)))
+    bus = bootstrap(store, keys, clock=clock, ports={BookLookup: books})
+    try:
+        category = bus.dispatch(catalog.CreateCategory(name="Poetry")).aggregate_id
+        publisher = bus.dispatch(catalog.CreatePublisher(name="Quill Press")).aggregate_id
+        author = bus.dispatch(catalog.CreateAuthor(name="Mary Oliver")).aggregate_id
+        book = bus.dispatch(
+            catalog.CreateBook(
+                name="Wild Geese",
+                price=Decimal("12.00"),
+                category_id=category,
+                publisher_id=publisher,
+                author_ids=(author,),
+            )
+        ).aggregate_id
+        assert books.find(book) is not None
+        bus.dispatch(catalog.ChangeBookPrice(book_id=book, price=Decimal("15.00")))
+
+        cached = books.find(book)
+        books.forget([book])
+        fresh = books.find(book)
+
+        assert cached is not None
+        assert cached.price == Decimal("12.00")
+        assert fresh is not None
+        assert fresh.price == Decimal("15.00")
+    finally:
+        store.close()
+        keys.close()
