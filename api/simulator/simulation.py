@@ -9,7 +9,8 @@ other's streams; so a seed gives the same commands, the same events (ids, data, 
 business times, stream revisions) and the same answers, whatever the number of workers and
 however their appends interleave. Only the order of `$all` (so commit positions) and the
 store's `recorded_at` change from run to run, and the ciphertext of personal data, which is
-sealed with fresh random keys and nonces (opened, it is the same).
+sealed with fresh random keys and nonces (opened, it is the same). With one worker the order
+of `$all` is the same too (every event at the same position, on a fresh store).
 """
 
 from __future__ import annotations

@@ -90,6 +90,14 @@ def occurred(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["metadata"]["occurred_at"])
 
 
+def commit_order(settings: Settings) -> list[tuple[int, str, int, UUID]]:
+    """Every recorded event's position, stream, revision and id, system streams included."""
+    with bootstrap.event_store(settings) as store:
+        return [
+            (e.position, e.stream, e.revision, e.id) for e in store.read_all(include_system=True)
+        ]
+
+
 def simulated(directory: Path, config: SimulationConfig) -> tuple[SimulationReport, Streams]:
     """Run `config` into a fresh store in `directory`; the report and the streams."""
     settings = settings_in(directory)
@@ -116,6 +124,19 @@ def test_the_same_seed_gives_the_same_events_twice(
     assert again.outcome.tally == report.outcome.tally
     assert again.outcome.orders == report.outcome.orders
     assert report.event_count == sum(len(events) for events in streams.values()) > 1000
+
+
+def test_one_worker_gives_the_same_commit_order(tmp_path: Path) -> None:
+    """In one process, even `$all` is the same: every event at the same position."""
+    config = replace(SMALL, buyers=40, readers=10, days=4)
+    orders = []
+    for name in ("a", "b"):
+        settings = settings_in(tmp_path / name)
+        run_simulation(settings, config, durability="NORMAL")
+        orders.append(commit_order(settings))
+
+    assert orders[0] == orders[1]
+    assert len(orders[0]) > 300
 
 
 @pytest.mark.multiprocess
