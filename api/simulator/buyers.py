@@ -34,7 +34,7 @@ CANCEL_TOO_LATE = 0.02
 #: Share of the books of a completed order that its buyer reviews.
 REVIEWED = 0.4
 #: Share of basket changes that name a book deleted since the buyer's page was loaded.
-STALE_PAGE = 0.03
+STALE_PAGE = 0.015
 #: How many visits a buyer makes, books picked on the first, basket changes on each later one
 #: (each drawn from these).
 VISITS = (1, 2, 2, 3, 3, 4, 5)
