@@ -9,6 +9,7 @@ staff's changes of each day before anyone acts.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import traceback
 from collections.abc import Callable
@@ -49,6 +50,7 @@ class _Fractions:
         self.waiting = 0
 
     def due(self, count: int) -> None:
+        """One share's number of people due today (a day with nobody due is done at once)."""
         self.total += count
         self.known += 1
         if self.known == self.shares:
@@ -58,6 +60,7 @@ class _Fractions:
                 self.advance(1.0)
 
     def acted(self, count: int) -> None:
+        """`count` more people are done."""
         self.waiting += count
         if self.known == self.shares and self.total and self.waiting:
             self.advance(self.waiting / self.total)
@@ -140,14 +143,14 @@ class ProcessCrew:
         return report
 
     def close(self) -> None:
-        """Stop the workers (at once when they have not finished)."""
+        """Stop the workers: a worker still waiting for a day ends when its pipe closes."""
+        for connection in self._connections:
+            connection.close()
         for process in self._processes:
             process.join(timeout=10)
             if process.is_alive():
                 process.terminate()
                 process.join()
-        for connection in self._connections:
-            connection.close()
 
     def _until_all(
         self, last: str, heard: Callable[[str, list[Any]], None] = lambda _, __: None
@@ -197,7 +200,10 @@ def _work(
                 connection.send(("due", crowd.due(day)))
                 crowd.act(stage, day, lambda count: connection.send(("acted", count)))
                 connection.send(("done",))
+    except EOFError:
+        pass  # the simulation stopped (it failed elsewhere): nobody is listening any more
     except BaseException:
-        connection.send(("error", traceback.format_exc()))
+        with contextlib.suppress(OSError):
+            connection.send(("error", traceback.format_exc()))
     finally:
         connection.close()
