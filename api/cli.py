@@ -11,6 +11,7 @@ from api import bootstrap
 from api.cli_commands import commands_app
 from api.cli_groups import groups_app
 from api.cli_projections import deadletters_app, projections_app, worker
+from api.cli_simulate import simulate
 from api.console import out
 from api.settings import load_settings
 from write_side.eventstore import EventFilter, RecordedEvent
@@ -23,11 +24,28 @@ app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(groups_app, name="groups")
 app.add_typer(commands_app, name="command")
 app.command()(worker)
+app.command()(simulate)
 
 
 @app.command()
-def demo() -> None:
-    """Run the platform's main job on the configured store (embedded by default)."""
+def demo(
+    books: Annotated[int, typer.Option(help="books in the catalog")] = 400,
+    buyers: Annotated[int, typer.Option(help="buyers who sign up")] = 3_000,
+    days: Annotated[int, typer.Option(help="business days simulated")] = 30,
+    seed: Annotated[int, typer.Option(help="the simulation's seed")] = 7,
+) -> None:
+    """The platform's main job: simulate a bookstore into `<data dir>/demo`, run the process
+    managers, timers and projections to the end, and print what the query models hold."""
+    from api.platform_demo import run_platform_demo
+    from api.simulator import SimulationConfig
+
+    config = SimulationConfig(seed=seed, books=books, buyers=buyers, days=days)
+    run_platform_demo(load_settings(), out(), config)
+
+
+@events_app.command("sample")
+def sample() -> None:
+    """Append a small sample (6 events), show a retry and a conflict, and read it back."""
     from api.demo import run_demo
 
     settings = load_settings()

@@ -18,23 +18,23 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     return CliRunner()
 
 
-def test_demo_appends_reads_back_and_can_run_again(runner: CliRunner, tmp_path: Path) -> None:
-    """The main job writes its sample, shows the retry and the conflict, and is repeatable."""
-    first = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
+def test_the_sample_appends_reads_back_and_can_run_again(runner: CliRunner, tmp_path: Path) -> None:
+    """`events sample` writes its sample, shows the retry and the conflict, and is repeatable."""
+    first = runner.invoke(app, ["events", "sample"], env={"COLUMNS": "200"})
     assert first.exit_code == 0, first.output
     assert "appended 6 events to 3 streams" in first.output
     assert "conflicting append refused" in first.output
     assert "the store now holds 6 events" in first.output
     assert (tmp_path / "var" / "events.db").exists()
 
-    second = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
+    second = runner.invoke(app, ["events", "sample"], env={"COLUMNS": "200"})
     assert second.exit_code == 0, second.output
     assert "the store now holds 12 events" in second.output
 
 
 def test_events_commands_read_what_the_demo_wrote(runner: CliRunner) -> None:
     """`events head`, `events all` with filters and `events stream` read the store."""
-    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["events", "sample"]).exit_code == 0
 
     head = runner.invoke(app, ["events", "head"])
     assert head.exit_code == 0
@@ -68,3 +68,20 @@ def test_filters_of_two_kinds_are_refused(runner: CliRunner) -> None:
     result = runner.invoke(app, ["events", "all", "--type", "A", "--stream-prefix", "b"])
     assert result.exit_code != 0
     assert "not both" in result.output
+
+
+def test_the_demo_simulates_settles_and_summarises(runner: CliRunner, tmp_path: Path) -> None:
+    """`bookworm demo` (at a small scale) simulates a bookstore into <data dir>/demo, runs the
+    process managers, timers and projections to the end, and prints the query models' figures."""
+    argv = ["demo", "--books", "30", "--buyers", "60", "--days", "3"]
+    done = runner.invoke(app, argv, env={"COLUMNS": "200"})
+
+    assert done.exit_code == 0, done.output
+    for heading in ("1. simulating", "2. running", "orders by final status", "sagas by outcome"):
+        assert heading in done.output
+    assert "emails by status" in done.output
+    assert (tmp_path / "var" / "demo" / "events.db").exists()
+    assert list((tmp_path / "var" / "demo" / "outbox").glob("*.eml"))
+
+    again = runner.invoke(app, argv, env={"COLUMNS": "200"})
+    assert again.exit_code == 0, again.output  # a fresh demo directory each time

@@ -45,7 +45,7 @@ def test_create_list_info_replay_and_delete(runner: CliRunner, tmp_path: Path) -
     """Given the demo's 6 events, a group created from the command line shows up in the list;
     after a consumer parked one event and acknowledged five, list and info show the figures;
     replay-parked gives the parked event back; delete removes the group."""
-    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["events", "sample"]).exit_code == 0
     created = runner.invoke(
         app,
         ["groups", "create", "email_sender", "--stream-prefix", "samplebook-",
@@ -88,7 +88,7 @@ def test_a_group_on_a_stream_and_replaying_part_of_the_parked(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     """A stream group is named with --stream everywhere; --stop-at replays only the oldest."""
-    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["events", "sample"]).exit_code == 0
     with SqliteEventStore(tmp_path / "var" / "events.db") as store:
         stream = next(iter(store.read_all())).stream
     created = runner.invoke(app, ["groups", "create", "audit", "--stream", stream])

@@ -23,7 +23,7 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
 def test_status_rebuild_and_status_again(runner: CliRunner, tmp_path: Path) -> None:
     """Given the demo's 6 events and no worker yet, status shows the whole lag; a rebuild
     builds and switches to build 1; status then shows it caught up; the view has the counts."""
-    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["events", "sample"]).exit_code == 0
 
     before = runner.invoke(app, ["projections", "status"])
     assert before.exit_code == 0, before.output
@@ -47,7 +47,7 @@ def test_status_rebuild_and_status_again(runner: CliRunner, tmp_path: Path) -> N
 
 def test_dead_letter_commands_need_a_choice(runner: CliRunner) -> None:
     """Replay and discard act on named events or --all, never on nothing said."""
-    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["events", "sample"]).exit_code == 0
     listed = runner.invoke(app, ["deadletters", "list"])
     assert listed.exit_code == 0
     assert "projection" in listed.output
