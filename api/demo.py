@@ -1,4 +1,4 @@
-"""The platform's main job on the embedded default, for `make demo`.
+"""`bookworm events sample`: a small sample appended and read back (the first demo of the store).
 
 Today it exercises the event store end to end: typed events are appended with expected versions,
 a retried append is shown to be idempotent, a conflicting one is refused, and a catch-up
