@@ -44,16 +44,20 @@ def bus_on(store: EventStore, keys: KeyStore, settings: Settings | None = None) 
     """The write side's command bus on an open store and key store.
 
     With `settings`, the catalog's usage questions are answered by the `book_catalog` query
-    model (the event-store scan answers until that model is first built).
+    model (the event-store scan answers until that model is first built), and emails go out
+    through the configured transport (SMTP, or `.eml` files in the outbox folder).
     """
     ports: dict[type[Any], Any] = {}
     if settings is not None:
         from read_side.queries.catalog_usage import BookCatalogUsage
         from write_side.catalog import EventStoreCatalogUsage
         from write_side.catalog.ports import CatalogUsage
+        from write_side.mailer import open_email_transport
+        from write_side.notification import EmailTransport
 
         engine = create_engine(settings.query_db_url)
         ports[CatalogUsage] = BookCatalogUsage(engine, until_built=EventStoreCatalogUsage(store))
+        ports[EmailTransport] = open_email_transport(settings.smtp_url, settings.outbox_path)
     return bootstrap_write_side(store, keys, ports=ports)
 
 
