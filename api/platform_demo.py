@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from api import bootstrap
 from api.settings import Settings
@@ -24,11 +24,15 @@ from api.simulator import SimulationConfig, run_simulation
 from pipelines.process_managers import ProcessManagerRunner
 from pipelines.runner import ProjectionRunner, RunnerSettings
 from pipelines.timers import timer_service
+from read_side.queries.catalog import BookQuery, BookSort, list_books
+from read_side.queries.ordering import Caller, get_order, list_orders
+from read_side.queries.paging import PageRequest
 from write_side.bootstrap import bootstrap as bootstrap_write_side
 from write_side.bootstrap import process_managers
 from write_side.domain import ManualClock
 from write_side.mailer import open_email_transport
 from write_side.notification import EmailTransport
+from write_side.ordering import OrderStatus
 from write_side.registry import REGISTRY
 
 #: The demo's scale: a few minutes of work end to end on two cores.
@@ -149,6 +153,47 @@ def summarize(settings: Settings, events: Counter[str], console: Console) -> Non
             for name, count in rows:
                 table.add_row(str(name), f"{count:,}")
             console.print(table)
+        show_answers(conn, console)
     engine.dispose()
     outbox = list(settings.outbox_path.glob("*.eml"))
     console.print(f"{len(outbox):,} emails written to {settings.outbox_path}")
+
+
+def show_answers(conn: Connection, console: Console) -> None:
+    """A few answers of the query layer the API serves: a page of books, one order's history."""
+    books = list_books(
+        conn, BookQuery(sort=BookSort.AVERAGE_RATING, descending=True), PageRequest(page_size=5)
+    )
+    table = Table(
+        "book",
+        "category",
+        "price",
+        "rating",
+        "reviews",
+        title=f"best rated books: page 1 of {books.total_pages} ({books.total_items} books)",
+    )
+    for book in books.items:
+        price = book.price if book.discount_price is None else book.discount_price
+        table.add_row(
+            book.name,
+            book.category.name,
+            f"{price}",
+            f"{book.average_rating:.2f}",
+            str(book.total_reviews),
+        )
+    console.print(table)
+    admin = Caller.administrator()
+    orders = list_orders(conn, admin, status=OrderStatus.COMPLETED, page=PageRequest(page_size=1))
+    if not orders.items:
+        return
+    order = get_order(conn, admin, orders.items[0].order_id)
+    if order is None:
+        return
+    console.print(
+        f"order {order.order_id} of {order.buyer_name} ({order.buyer_email}): "
+        f"{order.item_count} items, total {order.total}"
+    )
+    for line in order.items:
+        console.print(f"   {line.quantity} x {line.book_name} at {line.unit_price}")
+    for change in order.history:
+        console.print(f"   {change.occurred_at:%Y-%m-%d %H:%M} {change.status}")
