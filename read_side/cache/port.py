@@ -61,6 +61,27 @@ class RateLimit:
         return self.capacity / self.per.total_seconds()
 
 
+#: DOMAIN.md's rate limits per client and route group (requests a minute, refilled evenly).
+RATE_LIMITS: dict[str, RateLimit] = {
+    "catalog": RateLimit(capacity=60, per=timedelta(minutes=1)),
+    "ordering": RateLimit(capacity=30, per=timedelta(minutes=1)),
+    "basket": RateLimit(capacity=30, per=timedelta(minutes=1)),
+    "rating": RateLimit(capacity=30, per=timedelta(minutes=1)),
+    "chat": RateLimit(capacity=20, per=timedelta(minutes=1)),
+}
+
+#: How long order placement is locked per buyer (DOMAIN.md: one placement at a time).
+ORDER_PLACEMENT_LOCK = timedelta(minutes=1)
+
+#: How long a book's detail stays cached (DOMAIN.md: 30 minutes, evicted on any change).
+BOOK_DETAIL_TTL = timedelta(minutes=30)
+
+
+def rate_bucket(client: str, route_group: str) -> str:
+    """The bucket of one client on one route group."""
+    return f"{route_group}:{client}"
+
+
 class Cache(ABC):
     """Values with a TTL (bytes, served as they are), tags, idempotency, locks, rate limits."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from read_side.cache import Cache, ClaimState, RateLimit
+from read_side.cache import RATE_LIMITS, Cache, ClaimState, RateLimit, rate_bucket
 from read_side.cache.redis import RedisCache
 from read_side.cache.sqlite import SqliteCache
 
@@ -197,3 +197,18 @@ def test_the_twin_is_shared_by_the_processes_of_a_machine(tmp_path: Path) -> Non
     assert not api.acquire_lock("shared-lock", "api", ttl=LONG)
     assert api.evict_tag("shared") == 1
     api.close()
+
+
+def test_the_domain_limits_allow_their_numbers_per_client_and_route_group(cache: Cache) -> None:
+    client = uuid.uuid4().hex
+    catalog = [cache.take_token(rate_bucket(client, "catalog"), RATE_LIMITS["catalog"])]
+    catalog += [
+        cache.take_token(rate_bucket(client, "catalog"), RATE_LIMITS["catalog"]) for _ in range(60)
+    ]
+    chat = [cache.take_token(rate_bucket(client, "chat"), RATE_LIMITS["chat"]) for _ in range(21)]
+
+    assert all(d.allowed for d in catalog[:60])  # 60 at once, then one a second
+    assert sum(d.allowed for d in catalog) in (60, 61)  # 61 only if a second went by meanwhile
+    assert [d.allowed for d in chat].count(True) == 20
+    assert not chat[-1].allowed
+    assert 0 < chat[-1].retry_after_s <= 3.05  # one of 20 a minute comes back within 3 s
