@@ -86,7 +86,7 @@ class Inbox:
                 .returning(self.table.c.event_id)
             )
         else:
-            raise NotImplementedError(f"no inbox for {dialect} (SQLite and PostgreSQL only)")
+            raise ValueError(f"no inbox for {dialect} (SQLite and PostgreSQL only)")
         # RETURNING, not rowcount: psycopg reports no row count for INSERT … ON CONFLICT.
         return conn.execute(insert).first() is not None
 

@@ -71,7 +71,7 @@ class EmailTransport(ABC):
     def find(self, email_id: UUID) -> str | None:
         """The transport id of the email it took, None when it took none (only when it
         `knows_what_it_sent`)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot tell what it sent")
+        raise TypeError(f"{type(self).__name__} cannot tell what it sent (knows_what_it_sent)")
 
     @abstractmethod
     def close(self) -> None:
