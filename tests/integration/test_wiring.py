@@ -8,6 +8,7 @@ from pathlib import Path
 
 from api import bootstrap
 from api.settings import load_settings
+from pipelines.worker import Service
 from write_side.bootstrap import process_managers
 
 
@@ -21,7 +22,7 @@ def test_the_worker_gets_every_process_manager_and_service(tmp_path: Path) -> No
     ):
         bus = bootstrap.bus_on(store, keys, settings)
         managers = {manager.name for manager in process_managers(bus)}
-        services = [
+        services: list[Service] = [
             *bootstrap.process_runners(bus, groups),
             *bootstrap.timer_services(bus, targets),
             *bootstrap.integration_services(store, settings, targets),
