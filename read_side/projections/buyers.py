@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, Column, Index, Integer, Table, Text, Uuid, selec
 from read_side.projection import Projection
 from read_side.projections.buyers_personal import ERASED, PersonalData
 from read_side.projections.ordering_sql import (
+    BuildTables,
     chunks,
     occurred_at,
     put_rows,
@@ -75,13 +76,11 @@ class BuyersProjection(Projection[SqlTx]):
 
     def __init__(self, keys: KeyStore | None = None) -> None:
         self.personal = PersonalData(keys, NAME)
-        self._tables: dict[int, Table] = {}
+        self._tables = BuildTables(buyer_columns)
 
     def table(self, tx: SqlTx, build: int) -> Table:
         """The buyers table of `build`."""
-        if build not in self._tables:
-            self._tables[build] = table_of(tx.table(self.name, build), buyer_columns)
-        return self._tables[build]
+        return self._tables.of(tx, self.name, build)
 
     def create(self, tx: SqlTx, build: int) -> None:
         table = self.table(tx, build)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 
 from read_side.projection import Projection
 from read_side.projections.ordering_sql import (
+    BuildTables,
     chunks,
     occurred_at,
     put_rows,
@@ -82,13 +83,11 @@ class EmailsProjection(Projection[SqlTx]):
     target_kind: ClassVar[str] = "sql"
 
     def __init__(self) -> None:
-        self._tables: dict[int, Table] = {}
+        self._tables = BuildTables(email_columns)
 
     def table(self, tx: SqlTx, build: int) -> Table:
         """The emails table of `build`."""
-        if build not in self._tables:
-            self._tables[build] = table_of(tx.table(self.name, build), email_columns)
-        return self._tables[build]
+        return self._tables.of(tx, self.name, build)
 
     def create(self, tx: SqlTx, build: int) -> None:
         table = self.table(tx, build)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 
 from read_side.projection import Projection
 from read_side.projections.ordering_sql import (
+    BuildTables,
     chunks,
     occurred_at,
     put_rows,
@@ -95,13 +96,11 @@ class OrderSagasProjection(Projection[SqlTx]):
     target_kind: ClassVar[str] = "sql"
 
     def __init__(self) -> None:
-        self._tables: dict[int, Table] = {}
+        self._tables = BuildTables(saga_columns)
 
     def table(self, tx: SqlTx, build: int) -> Table:
         """The sagas table of `build`."""
-        if build not in self._tables:
-            self._tables[build] = table_of(tx.table(self.name, build), saga_columns)
-        return self._tables[build]
+        return self._tables.of(tx, self.name, build)
 
     def create(self, tx: SqlTx, build: int) -> None:
         table = self.table(tx, build)

@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Connection, Dialect, MetaData, Table, TypeDec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import SchemaItem
 
+from read_side.targets.sql import SqlTx
 from write_side.envelope import StoredEvent
 
 _CENT = Decimal("0.01")
@@ -48,6 +49,20 @@ class MoneyCents(TypeDecorator[Decimal]):
 def table_of(name: str, columns: Callable[[], Sequence[SchemaItem]]) -> Table:
     """A Core table named `name` (a build's table or a stable view) with fresh `columns`."""
     return Table(name, MetaData(), *columns())
+
+
+class BuildTables:
+    """One projection's table for each build (`<name>_v<N>`), made once per build."""
+
+    def __init__(self, columns: Callable[[], Sequence[SchemaItem]]) -> None:
+        self.columns = columns
+        self._made: dict[int, Table] = {}
+
+    def of(self, tx: SqlTx, projection: str, build: int) -> Table:
+        """The table of `build` of `projection`."""
+        if build not in self._made:
+            self._made[build] = table_of(tx.table(projection, build), self.columns)
+        return self._made[build]
 
 
 def upsert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
