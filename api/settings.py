@@ -36,7 +36,21 @@ class Settings(BaseSettings):
     amqp_url: str | None = None
     """RabbitMQ for integration events; unset: no broker."""
     jwt_secret: SecretStr | None = None
-    """HS256 secret of the API's bearer tokens (embedded mode)."""
+    """HS256 secret of the API's bearer tokens (embedded mode); unset: a secret generated once
+    into `<data dir>/jwt-secret`, shared by `bookworm serve` and `bookworm token`."""
+    jwt_public_key: str | None = None
+    """PEM public key of the identity provider (production): tokens are then verified with it
+    (RS256/ES256), and must carry `jwt_issuer` and `jwt_audience`."""
+    jwt_issuer: str | None = None
+    """The `iss` a token must carry (checked when set)."""
+    jwt_audience: str | None = None
+    """The `aud` a token must carry (checked when set)."""
+    rate_limits: bool = True
+    """Whether the API enforces DOMAIN.md's per-client rate limits (off for load tests)."""
+    read_wait_s: float = 2.0
+    """How long a query with `X-Min-Position` waits for its query model to reach it."""
+    ready_max_lag_s: float = 30.0
+    """`/ready` fails while a projection's oldest unread event is older than this."""
     smtp_url: str | None = None
     """SMTP server for emails; unset: `.eml` files in `<data dir>/outbox/`."""
 
@@ -68,6 +82,11 @@ class Settings(BaseSettings):
     def outbox_path(self) -> Path:
         """Where the embedded email transport writes `.eml` files."""
         return self.data_dir / "outbox"
+
+    @property
+    def jwt_secret_path(self) -> Path:
+        """Where the generated embedded-mode token secret is kept when `jwt_secret` is unset."""
+        return self.data_dir / "jwt-secret"
 
     @property
     def warehouse_path(self) -> Path:

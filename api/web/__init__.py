@@ -1,0 +1,1 @@
+"""The FastAPI edge: `create_app(settings)` and what its routes share."""

@@ -1,0 +1,118 @@
+"""The typed dependencies of the routes, declared once (`Annotated` aliases).
+
+- `PlatformDep`: the app's adapters.
+- `Anyone`, `UserCaller`, `AdminCaller`, `Auditor`, `UserOrAdmin`: the caller, with the role
+  check of the route (401 without a valid token, 403 without the role).
+- `QueryConn`: a connection to the query tables for the request.
+- `Paging`: `page` and `page_size` as DOMAIN.md fixes them.
+- `rate_limited(group)`: DOMAIN.md's per-client limit of a route group (429 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
+
+from api.web.auth import InvalidToken, Principal
+from api.web.platform import Platform
+from api.web.problems import ProblemError
+from read_side.cache import RATE_LIMITS, rate_bucket
+from read_side.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT from `bookworm token` (embedded mode)")
+
+
+def get_platform(request: Request) -> Platform:
+    """The adapters the app was created with."""
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, detail, headers={"WWW-Authenticate": 'Bearer realm="bookworm"'})
+
+
+def caller(
+    platform: PlatformDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller: anonymous without a token, a 401 with an invalid one."""
+    if credentials is None:
+        return Principal.anonymous()
+    try:
+        return platform.auth.verify(credentials.credentials)
+    except InvalidToken as error:
+        raise _unauthorized(f"the bearer token is invalid: {error}") from None
+
+
+Anyone = Annotated[Principal, Depends(caller)]
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets through only callers holding one of `roles`."""
+
+    def check(principal: Anyone) -> Principal:
+        if principal.subject is None:
+            raise _unauthorized("this route needs a bearer token")
+        if not principal.roles & set(roles):
+            needed = " or ".join(roles)
+            raise ProblemError(403, f"this route is for the {needed} role")
+        return principal
+
+    return check
+
+
+UserCaller = Annotated[Principal, Depends(require("user"))]
+AdminCaller = Annotated[Principal, Depends(require("admin"))]
+UserOrAdmin = Annotated[Principal, Depends(require("user", "admin"))]
+Auditor = Annotated[Principal, Depends(require("admin", "reporter"))]
+
+
+def query_connection(platform: PlatformDep) -> Iterator[Connection]:
+    """A connection to the query tables for one request."""
+    with platform.queries.connect() as conn:
+        yield conn
+
+
+QueryConn = Annotated[Connection, Depends(query_connection)]
+
+
+def paging(
+    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page (at most 100)")
+    ] = DEFAULT_PAGE_SIZE,
+) -> PageRequest:
+    """The page a paged query asks for."""
+    return PageRequest(page=page, page_size=page_size)
+
+
+Paging = Annotated[PageRequest, Depends(paging)]
+
+
+def rate_limited(group: str) -> Any:
+    """`Depends` on the rate limit of a route group, per client (its subject, else its address)."""
+    limit = RATE_LIMITS[group]
+
+    def take(request: Request, platform: PlatformDep, principal: Anyone) -> None:
+        if not platform.settings.rate_limits:
+            return
+        client = principal.subject or (request.client.host if request.client else "unknown")
+        decision = platform.cache.take_token(rate_bucket(client, group), limit)
+        if not decision.allowed:
+            raise ProblemError(
+                429,
+                f"too many {group} requests; at most {limit.capacity} "
+                f"per {int(limit.per.total_seconds())} s",
+                headers={"Retry-After": str(max(1, math.ceil(decision.retry_after_s)))},
+            )
+
+    return Depends(take)

@@ -1,0 +1,6 @@
+"""Placeholder."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
+api_router = APIRouter()
