@@ -60,6 +60,8 @@ def _passed(platform: Platform, names: tuple[str, ...], position: int) -> tuple[
     with platform.queries.connect() as conn:
         found = live_checkpoints(conn, names)
     least = min((found.get(name, 0) for name in names), default=0)
+    if (platform.store.head_position() or 0) < position:
+        return False, least  # not a position of this store (yet): nothing can have passed it
     for name in names:
         checkpoint = found.get(name)
         if checkpoint is None:
