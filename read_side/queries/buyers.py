@@ -42,6 +42,8 @@ class BuyerView(BaseModel):
     """True once the buyer was forgotten: every personal field reads `[erased]`."""
     created_at: datetime
     updated_at: datetime
+    version: int
+    """The revision of the buyer's stream this row reflects (its ETag)."""
 
 
 def get_buyer(conn: Connection, caller: Caller, buyer_id: UUID | None = None) -> BuyerView | None:
@@ -79,5 +81,4 @@ def list_buyers(
 def _view(row: RowMapping) -> BuyerView:
     fields: dict[str, Any] = dict(row)
     fields["address"] = {part: fields.pop(part) for part in ("street", "city", "province")}
-    fields.pop("version")
     return BuyerView.model_validate(fields)

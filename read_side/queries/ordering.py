@@ -64,6 +64,8 @@ class OrderSummary(BaseModel):
     placed_at: datetime
     updated_at: datetime
     deleted: bool
+    version: int
+    """The revision of the order's stream this row reflects (its ETag)."""
 
 
 class OrderLineView(BaseModel):
