@@ -6,6 +6,9 @@ statement per table; a rename is one UPDATE over the books that use the name. Ra
 per feedback id (a removed one as a tombstone), so a replayed event changes nothing; each touched
 book's count, sum and average are then recounted from them.
 
+A row's `version` is its book stream's revision (the API's ETag): each book event sets it;
+renames and ratings, which live in other streams, leave it as it is.
+
 After a batch commits, the book detail cache is evicted for every book it changed (its own
 events, its ratings) and for every renamed author, category or publisher (`carry_out`; a
 rebuild never evicts: the detail cache key names the live build, so a switch misses anyway).
@@ -176,6 +179,7 @@ class BookCatalogProjection(Projection[SqlTx]):
         if book is None or book.deleted:
             return  # not a book this model knows (its stream holds no BookCreated)
         values = book.values
+        values["version"] = item.revision
         values["updated_at"] = item.occurred_at
         if isinstance(event, BookDetailsUpdated):
             values.update(name=event.name, name_key=name_key(event.name))
@@ -383,6 +387,7 @@ def _created(event: BookCreated, item: Decoded) -> _Book:
     discount = event.discount_price
     values: dict[str, Any] = {
         "id": event.book_id,
+        "version": item.revision,
         "name": event.name,
         "name_key": name_key(event.name),
         "description": event.description,

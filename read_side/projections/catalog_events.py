@@ -30,6 +30,8 @@ class Decoded:
     event: DomainEvent
     stream_id: UUID | None
     """The id in the stream's name (`book-{id}` -> id); None when the name holds none."""
+    revision: int
+    """The event's revision in its stream (the stream's version once the event is applied)."""
     position: int
     occurred_at: datetime
     """Business time from the metadata (the store's time for events written without it)."""
@@ -55,6 +57,7 @@ def decode(events: Sequence[RecordedEvent]) -> Iterator[Decoded]:
         yield Decoded(
             event=event,
             stream_id=stream_id(recorded.stream),
+            revision=recorded.revision,
             position=recorded.position,
             occurred_at=recorded.recorded_at if metadata is None else metadata.occurred_at,
         )

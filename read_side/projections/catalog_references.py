@@ -1,8 +1,8 @@
 """`authors`, `categories`, `publishers`: the catalog's full lists of names (SQL target).
 
-One row per non-deleted author, category or publisher: id, name, the key it sorts by, and
-when it was created and last renamed. A batch is folded per id first, then written with one
-upsert and one delete.
+One row per non-deleted author, category or publisher: id, its stream revision (`version`, the
+API's ETag), name, the key it sorts by, and when it was created and last renamed. A batch is
+folded per id first, then written with one upsert and one delete.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Column, Index, MetaData, Table, Text, Uuid, bindparam, delete
+from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, Uuid, bindparam, delete
 
 from read_side.projection import Projection
 from read_side.projections.catalog_events import chunks, decode, insert, name_key, of_types
@@ -37,6 +37,7 @@ def reference_table(name: str) -> Table:
         name,
         MetaData(),
         Column("id", Uuid, primary_key=True),
+        Column("version", BigInteger, nullable=False),
         Column("name", Text, nullable=False),
         Column("name_key", Text, nullable=False),
         Column("created_at", UtcDateTime, nullable=False),
@@ -70,6 +71,7 @@ class ReferenceProjection(Projection[SqlTx]):
                 name: str = getattr(event, "name")  # noqa: B009 - not every DomainEvent has one
                 changed[ref] = {
                     "id": ref,
+                    "version": item.revision,
                     "name": name,
                     "name_key": name_key(name),
                     "created_at": item.occurred_at,
@@ -81,7 +83,7 @@ class ReferenceProjection(Projection[SqlTx]):
             elif isinstance(event, self.renamed):
                 new_name: str = getattr(event, "name")  # noqa: B009
                 row = changed.get(item.stream_id) or renamed.setdefault(item.stream_id, {})
-                row.update(name=new_name, name_key=name_key(new_name))
+                row.update(name=new_name, name_key=name_key(new_name), version=item.revision)
                 row["updated_at"] = item.occurred_at
             elif isinstance(event, self.deleted):
                 changed.pop(item.stream_id, None)
@@ -94,7 +96,7 @@ class ReferenceProjection(Projection[SqlTx]):
             stmt = insert(tx.dialect, table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=[table.c.id],
-                set_={c: stmt.excluded[c] for c in ("name", "name_key", "updated_at")},
+                set_={c: stmt.excluded[c] for c in ("version", "name", "name_key", "updated_at")},
             )
             conn.execute(stmt, list(changed.values()))
         if renamed:
@@ -102,6 +104,7 @@ class ReferenceProjection(Projection[SqlTx]):
                 table.update()
                 .where(table.c.id == bindparam("ref"))
                 .values(
+                    version=bindparam("new_version"),
                     name=bindparam("new_name"),
                     name_key=bindparam("new_key"),
                     updated_at=bindparam("renamed_at"),
@@ -110,6 +113,7 @@ class ReferenceProjection(Projection[SqlTx]):
             rows = [
                 {
                     "ref": ref,
+                    "new_version": v["version"],
                     "new_name": v["name"],
                     "new_key": v["name_key"],
                     "renamed_at": v["updated_at"],

@@ -1,8 +1,9 @@
 """The tables of `book_catalog`, described once for the projection (build tables) and for the
 queries (the stable views of the same names without `_v<N>`).
 
-- `book_catalog`: one row per non-deleted book, with category and publisher names, rating
-  count, sum and average, and (on PostgreSQL) the `search` tsvector;
+- `book_catalog`: one row per non-deleted book, with its stream revision (`version`, the ETag
+  of the API), category and publisher names, rating count, sum and average, and (on
+  PostgreSQL) the `search` tsvector;
 - `book_catalog_authors`: a book's authors in order, with their names (the "any author"
   filter and `CatalogUsage` read it);
 - `book_catalog_refs`: the current name of every author, category and publisher, so a book
@@ -60,6 +61,7 @@ class CatalogTables:
             base,
             metadata,
             Column("id", Uuid, primary_key=True),
+            Column("version", BigInteger, nullable=False),
             Column("name", Text, nullable=False),
             Column("name_key", Text, nullable=False),
             Column("description", Text, nullable=False),

@@ -35,12 +35,23 @@ from write_side.catalog.events import BookStatus
 
 
 class Reference(BaseModel):
-    """An author, category or publisher as answers show it."""
+    """An author, category or publisher as a book shows it."""
 
     model_config = ConfigDict(frozen=True)
 
     id: UUID
     name: str
+
+
+class ReferenceItem(BaseModel):
+    """An author, category or publisher in its full list."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    name: str
+    version: int
+    """Its stream's revision (the ETag a rename or delete names in `If-Match`)."""
 
 
 class BookView(BaseModel):
@@ -49,6 +60,8 @@ class BookView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: UUID
+    version: int
+    """The book stream's revision (the ETag a change names in `If-Match`)."""
     name: str
     description: str
     image: str | None
@@ -119,17 +132,17 @@ def book_detail(conn: Connection, book_id: UUID) -> BookView | None:
     return None if row is None else _views_of(conn, tables, [row])[0]
 
 
-def list_authors(conn: Connection) -> list[Reference]:
+def list_authors(conn: Connection) -> list[ReferenceItem]:
     """Every non-deleted author, by name."""
     return _references(conn, "authors")
 
 
-def list_categories(conn: Connection) -> list[Reference]:
+def list_categories(conn: Connection) -> list[ReferenceItem]:
     """Every non-deleted category, by name."""
     return _references(conn, "categories")
 
 
-def list_publishers(conn: Connection) -> list[Reference]:
+def list_publishers(conn: Connection) -> list[ReferenceItem]:
     """Every non-deleted publisher, by name."""
     return _references(conn, "publishers")
 
@@ -146,11 +159,12 @@ def _bytewise(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     return collate(column, "C") if dialect == "postgresql" else column
 
 
-def _references(conn: Connection, view: str) -> list[Reference]:
+def _references(conn: Connection, view: str) -> list[ReferenceItem]:
     table = reference_table(view)
     key = _bytewise(conn.dialect.name, table.c.name_key)
-    rows = conn.execute(select(table.c.id, table.c.name).order_by(key, table.c.id))
-    return [Reference(id=row.id, name=row.name) for row in rows]
+    columns = select(table.c.id, table.c.name, table.c.version)
+    rows = conn.execute(columns.order_by(key, table.c.id))
+    return [ReferenceItem(id=row.id, name=row.name, version=row.version) for row in rows]
 
 
 def _columns(books: Table) -> Select[Any]:
@@ -217,6 +231,7 @@ def _views_of(conn: Connection, tables: CatalogTables, rows: Sequence[Row[Any]])
     return [
         BookView(
             id=row.id,
+            version=row.version,
             name=row.name,
             description=row.description,
             image=row.image,

@@ -37,6 +37,7 @@ def test_a_new_book_shows_every_field_with_its_references(world: World) -> None:
     created = START + timedelta(minutes=1)
     assert detail == BookView(
         id=book_id,
+        version=0,
         name="Notes on the Engine",
         description="On the Analytical Engine.",
         image="covers/engine.webp",
@@ -144,3 +145,38 @@ def test_an_unknown_book_has_no_detail(world: World) -> None:
     world.book(world.shelf())
 
     assert world.ask(book_detail, uuid.uuid4()) is None
+
+
+def test_the_version_follows_the_book_stream_revision(world: World) -> None:
+    shelf = world.shelf()
+    book_id = world.book(shelf)
+    first = world.ask(book_detail, book_id)
+    world.reprice(book_id, "30.00")  # in one batch with the next two, after the row was written
+    world.bus.dispatch(SetBookStock(book_id=book_id, status=BookStatus.OUT_OF_STOCK))
+    world.bus.dispatch(SetBookStock(book_id=book_id, status=BookStatus.OUT_OF_STOCK))  # no event
+    world.project()
+    world.bus.dispatch(ChangeBookAuthors(book_id=book_id, author_ids=shelf.author_ids))
+
+    detail = world.ask(book_detail, book_id)
+
+    assert first is not None
+    assert first.version == 0
+    assert detail is not None
+    assert detail.version == 3
+    assert detail.version == world.store.read_stream(f"book-{book_id}")[-1].revision
+
+
+def test_renames_and_ratings_leave_the_version_as_it_is(world: World) -> None:
+    shelf = world.shelf()
+    book_id = world.book(shelf)
+    world.bus.dispatch(UpdateBookDetails(book_id=book_id, name="Sketch"))
+    world.project()
+
+    world.bus.dispatch(RenameCategory(category_id=shelf.category_id, name="Verse"))
+    world.bus.dispatch(RenameAuthor(author_id=shelf.author_ids[0], name="A. A. Lovelace"))
+    world.feedback(book_id, 4)
+    detail = world.ask(book_detail, book_id)
+
+    assert detail is not None
+    assert (detail.category.name, detail.total_reviews) == ("Verse", 1)  # the row did change
+    assert detail.version == 1

@@ -97,6 +97,12 @@ def test_list_items_carry_references_and_ratings(library: Library) -> None:
     assert (beta.total_reviews, beta.average_rating) == (2, 3.5)
 
 
+def test_list_items_carry_their_stream_revision(library: Library) -> None:
+    versions = {book.name: book.version for book in library.page().items}
+
+    assert versions == {"Alpha": 0, "beta": 0, "Gamma": 1, "delta": 0}  # Gamma: out of stock
+
+
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
     [

@@ -1,11 +1,12 @@
-"""Authors, categories and publishers: full lists by name, with renames and deletions."""
+"""Authors, categories and publishers: full lists by name, with renames and deletions, each
+item carrying its stream's revision."""
 
 from __future__ import annotations
 
 import uuid
 
 from read_side.queries.catalog import (
-    Reference,
+    ReferenceItem,
     list_authors,
     list_categories,
     list_publishers,
@@ -40,9 +41,9 @@ def test_authors_by_name_renamed_and_deleted(world: World) -> None:
     world.bus.dispatch(DeleteAuthor(author_id=ids["Charles Babbage"]))
 
     assert world.ask(list_authors) == [
-        Reference(id=ids["Zeno"], name="Ada Byron"),
-        Reference(id=ids["Ada Lovelace"], name="Ada Lovelace"),
-        Reference(id=ids["mary Shelley"], name="mary Shelley"),
+        ReferenceItem(id=ids["Zeno"], name="Ada Byron", version=1),
+        ReferenceItem(id=ids["Ada Lovelace"], name="Ada Lovelace", version=0),
+        ReferenceItem(id=ids["mary Shelley"], name="mary Shelley", version=0),
     ]
 
 
@@ -58,8 +59,8 @@ def test_categories_and_publishers_renamed_and_deleted(world: World) -> None:
     world.bus.dispatch(DeleteCategory(category_id=essays))
     world.bus.dispatch(DeletePublisher(publisher_id=penguin))
 
-    assert world.ask(list_categories) == [Reference(id=poetry, name="Verse")]
-    assert world.ask(list_publishers) == [Reference(id=faber, name="Allen Lane")]
+    assert world.ask(list_categories) == [ReferenceItem(id=poetry, name="Verse", version=1)]
+    assert world.ask(list_publishers) == [ReferenceItem(id=faber, name="Allen Lane", version=1)]
 
 
 def test_a_name_freed_by_a_deletion_can_be_taken_again(world: World) -> None:
@@ -67,4 +68,28 @@ def test_a_name_freed_by_a_deletion_can_be_taken_again(world: World) -> None:
     world.bus.dispatch(DeleteCategory(category_id=first))
     second = world.bus.dispatch(CreateCategory(name="history")).aggregate_id
 
-    assert world.ask(list_categories) == [Reference(id=second, name="history")]
+    assert world.ask(list_categories) == [ReferenceItem(id=second, name="history", version=0)]
+
+
+def test_the_version_follows_the_stream_revision_across_batches(world: World) -> None:
+    author = world.bus.dispatch(CreateAuthor(name="Ada")).aggregate_id
+    world.project()
+    for name in ("Ada Byron", "Ada King"):  # in one batch, after the row was written
+        world.bus.dispatch(RenameAuthor(author_id=author, name=name))
+    world.project()
+    world.bus.dispatch(RenameAuthor(author_id=author, name="Augusta Ada King"))
+
+    (item,) = world.ask(list_authors)
+
+    last = world.store.read_stream(f"author-{author}")[-1]
+    assert (item.name, item.version) == ("Augusta Ada King", 3)
+    assert item.version == last.revision
+
+
+def test_a_rename_to_the_same_name_keeps_the_version(world: World) -> None:
+    tag = uuid.uuid4().hex[:6]
+    publisher = world.bus.dispatch(CreatePublisher(name=f"Faber {tag}")).aggregate_id
+    world.bus.dispatch(RenamePublisher(publisher_id=publisher, name="Faber"))
+    world.bus.dispatch(RenamePublisher(publisher_id=publisher, name="Faber"))  # records nothing
+
+    assert world.ask(list_publishers) == [ReferenceItem(id=publisher, name="Faber", version=1)]
