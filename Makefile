@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints.txt
 AREA ?=
 
-.PHONY: help demo test lint bench install install-dev clean
+.PHONY: help demo serve test lint bench install install-dev clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ install-dev: $(VENV)/.installed-dev,bench  ## runtime + lint, types, tests, benc
 
 demo: install  ## run the platform's main job on the embedded default (no server needed)
 	$(BIN)/bookworm demo
+
+serve: install  ## the HTTP API on 127.0.0.1:8000 (query models need `bookworm worker` beside it)
+	$(BIN)/bookworm serve
 
 lint: install-dev  ## ruff (lint and format), mypy, import contracts
 	$(BIN)/ruff check .

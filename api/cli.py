@@ -11,6 +11,7 @@ from api import bootstrap
 from api.cli_commands import commands_app
 from api.cli_groups import groups_app
 from api.cli_projections import deadletters_app, projections_app, worker
+from api.cli_serve import serve, token
 from api.cli_simulate import simulate
 from api.console import out
 from api.settings import load_settings
@@ -25,6 +26,8 @@ app.add_typer(groups_app, name="groups")
 app.add_typer(commands_app, name="command")
 app.command()(worker)
 app.command()(simulate)
+app.command()(serve)
+app.command()(token)
 
 
 @app.command()
