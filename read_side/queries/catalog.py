@@ -1,6 +1,6 @@
 """Catalog queries: books paged with every filter and sort, a book's detail, and the full lists
-of authors, categories and publishers. They read the stable views of `book_catalog`,
-`authors`, `categories` and `publishers`, on SQLite and PostgreSQL alike."""
+of authors, categories and publishers (and each one of them by id). They read the stable views
+of `book_catalog`, `authors`, `categories` and `publishers`, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -147,6 +147,21 @@ def list_publishers(conn: Connection) -> list[ReferenceItem]:
     return _references(conn, "publishers")
 
 
+def find_author(conn: Connection, author_id: UUID) -> ReferenceItem | None:
+    """One non-deleted author, or None."""
+    return _reference(conn, "authors", author_id)
+
+
+def find_category(conn: Connection, category_id: UUID) -> ReferenceItem | None:
+    """One non-deleted category, or None."""
+    return _reference(conn, "categories", category_id)
+
+
+def find_publisher(conn: Connection, publisher_id: UUID) -> ReferenceItem | None:
+    """One non-deleted publisher, or None."""
+    return _reference(conn, "publishers", publisher_id)
+
+
 # -- the pieces -----------------------------------------------------------------------------
 
 
@@ -165,6 +180,13 @@ def _references(conn: Connection, view: str) -> list[ReferenceItem]:
     columns = select(table.c.id, table.c.name, table.c.version)
     rows = conn.execute(columns.order_by(key, table.c.id))
     return [ReferenceItem(id=row.id, name=row.name, version=row.version) for row in rows]
+
+
+def _reference(conn: Connection, view: str, ref: UUID) -> ReferenceItem | None:
+    table = reference_table(view)
+    columns = select(table.c.id, table.c.name, table.c.version)
+    row = conn.execute(columns.where(table.c.id == ref)).first()
+    return None if row is None else ReferenceItem(id=row.id, name=row.name, version=row.version)
 
 
 def _columns(books: Table) -> Select[Any]:

@@ -7,6 +7,9 @@ import uuid
 
 from read_side.queries.catalog import (
     ReferenceItem,
+    find_author,
+    find_category,
+    find_publisher,
     list_authors,
     list_categories,
     list_publishers,
@@ -93,3 +96,19 @@ def test_a_rename_to_the_same_name_keeps_the_version(world: World) -> None:
     world.bus.dispatch(RenamePublisher(publisher_id=publisher, name="Faber"))  # records nothing
 
     assert world.ask(list_publishers) == [ReferenceItem(id=publisher, name="Faber", version=1)]
+
+
+def test_each_one_by_id_until_deleted(world: World) -> None:
+    tag = uuid.uuid4().hex[:6]
+    author = world.bus.dispatch(CreateAuthor(name="Ada")).aggregate_id
+    category = world.bus.dispatch(CreateCategory(name=f"Poetry {tag}")).aggregate_id
+    publisher = world.bus.dispatch(CreatePublisher(name=f"Faber {tag}")).aggregate_id
+    world.bus.dispatch(RenameCategory(category_id=category, name=f"Verse {tag}"))
+    world.bus.dispatch(DeletePublisher(publisher_id=publisher))
+
+    assert world.ask(find_author, author) == ReferenceItem(id=author, name="Ada", version=0)
+    assert world.ask(find_category, category) == ReferenceItem(
+        id=category, name=f"Verse {tag}", version=1
+    )
+    assert world.ask(find_publisher, publisher) is None
+    assert world.ask(find_author, uuid.uuid4()) is None
