@@ -139,7 +139,9 @@ def test_an_unknown_or_deleted_one_is_not_found(api: ApiStack, kind: Kind) -> No
     ref = kind.new(api).aggregate_id
     deleted = kind.deleted(api, ref)
 
-    problem(api.client.get(f"{kind.url}/{ref}", headers=api.fresh(deleted)), 404)
+    gone = api.client.get(f"{kind.url}/{ref}", headers=api.fresh(deleted))
+    problem(gone, 404)
+    assert gone.headers["X-Read-Model-Stale"] == "false"
     problem(api.client.get(f"{kind.url}/{uuid.uuid4()}"), 404)
     body = problem(api.client.get(f"{kind.url}/not-an-id"), 422)
     assert body["errors"][0]["parameter"] == f"{kind.category}_id"

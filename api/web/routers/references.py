@@ -101,7 +101,7 @@ def _list(items: list[ReferenceItem], read: ReadState) -> Response:
 
 def _one(item: ReferenceItem | None, kind: str, ref: UUID, read: ReadState) -> Response:
     if item is None:
-        raise ProblemError(404, f"there is no {kind} {ref}")
+        raise ProblemError(404, f"there is no {kind} {ref}", headers=read.headers())
     return json_response(item, read=read, revision=item.version)
 
 
@@ -129,7 +129,7 @@ def all_authors(conn: QueryConn, read: AuthorsRead, _caller: Anyone) -> Response
     "/{author_id}", response_model=ReferenceItem, responses=_ITEM_PROBLEMS, summary="Get an author"
 )
 def author(author_id: UUID, conn: QueryConn, read: AuthorsRead, _caller: Anyone) -> Response:
-    """One author; `ETag` is its revision."""
+    """One author; `ETag` is its revision (the `If-Match` of a rename or delete)."""
     return _one(find_author(conn, author_id), "author", author_id, read)
 
 
@@ -199,7 +199,7 @@ def all_categories(conn: QueryConn, read: CategoriesRead, _caller: Anyone) -> Re
     summary="Get a category",
 )
 def category(category_id: UUID, conn: QueryConn, read: CategoriesRead, _caller: Anyone) -> Response:
-    """One category; `ETag` is its revision."""
+    """One category; `ETag` is its revision (the `If-Match` of a rename or delete)."""
     return _one(find_category(conn, category_id), "category", category_id, read)
 
 
@@ -275,7 +275,7 @@ def all_publishers(conn: QueryConn, read: PublishersRead, _caller: Anyone) -> Re
 def publisher(
     publisher_id: UUID, conn: QueryConn, read: PublishersRead, _caller: Anyone
 ) -> Response:
-    """One publisher; `ETag` is its revision."""
+    """One publisher; `ETag` is its revision (the `If-Match` of a rename or delete)."""
     return _one(find_publisher(conn, publisher_id), "publisher", publisher_id, read)
 
 
