@@ -88,7 +88,7 @@ def feedbacks(
     "/books/{book_id}/feedbacks",
     status_code=201,
     response_model=CommandAnswer,
-    responses=declared(400, 401, 409, 422, 429),
+    responses=declared(400, 401, 409, 412, 422, 429),
     summary="Rate a book",
 )
 def create_feedback(
