@@ -89,14 +89,15 @@ class NewItem(BaseModel):
 def basket(conn: QueryConn, platform: PlatformDep, read: Baskets, owner: Owner) -> Response:
     """The caller's open basket: each item with the book's current name, price and discount
     price, and the total of what can be ordered. `ETag` is the basket's revision (send it as
-    `If-Match` with `PUT /basket`). 404 when the caller has no open basket.
+    `If-Match` with `PUT /basket`). 404 when the caller has no open basket (saying how fresh
+    it is too).
 
     Served from the cache, except when `X-Min-Position` is given: then from the query model
     once it has passed that position (the cache is written just after it).
     """
     view = get_basket(conn, owner, cache=None if read.waited else platform.cache)
     if view is None:
-        raise ProblemError(404, "you have no basket")
+        raise ProblemError(404, "you have no basket", headers=read.headers())
     return json_response(view, read=read, revision=view.version)
 
 
