@@ -79,5 +79,6 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(operations.api_router, prefix=API_PREFIX)
     app.include_router(operations.router)
+    problems.declare_dependency_problems(app)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

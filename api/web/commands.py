@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.web.auth import Principal
 from api.web.deps import Anyone, PlatformDep
 from api.web.platform import Platform
-from api.web.problems import ProblemError, bad_header, missing_reference
+from api.web.problems import ProblemError, bad_header, missing_reference, raises
 from api.web.responses import JSON, etag
 from read_side.cache import ClaimState
 from write_side.domain import Command, CommandResult, NotFound
@@ -183,6 +183,7 @@ def _replay(answer: bytes) -> Response:
     )
 
 
+@raises(400, 404, 409, 412, 422)
 async def command_context(
     request: Request,
     platform: PlatformDep,

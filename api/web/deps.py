@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from api.web.auth import InvalidToken, Principal
 from api.web.platform import Platform
-from api.web.problems import ProblemError
+from api.web.problems import ProblemError, raises
 from read_side.cache import RATE_LIMITS, rate_bucket
 from read_side.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 
@@ -40,6 +40,7 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, detail, headers={"WWW-Authenticate": 'Bearer realm="bookworm"'})
 
 
+@raises(401)
 def caller(
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -59,6 +60,7 @@ Anyone = Annotated[Principal, Depends(caller)]
 def require(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency that lets through only callers holding one of `roles`."""
 
+    @raises(401, 403)
     def check(principal: Anyone) -> Principal:
         if principal.subject is None:
             raise _unauthorized("this route needs a bearer token")
@@ -76,6 +78,7 @@ UserOrAdmin = Annotated[Principal, Depends(require("user", "admin"))]
 Auditor = Annotated[Principal, Depends(require("admin", "reporter"))]
 
 
+@raises(503)
 def query_connection(platform: PlatformDep) -> Iterator[Connection]:
     """A connection to the query tables for one request."""
     with platform.queries.connect() as conn:
@@ -85,8 +88,12 @@ def query_connection(platform: PlatformDep) -> Iterator[Connection]:
 QueryConn = Annotated[Connection, Depends(query_connection)]
 
 
+#: The highest page number asked for (far beyond any real answer; keeps offsets in 64 bits).
+MAX_PAGE = 2**31 - 1
+
+
 def paging(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page (at most 100)")
     ] = DEFAULT_PAGE_SIZE,
@@ -102,6 +109,7 @@ def rate_limited(group: str) -> Any:
     """`Depends` on the rate limit of a route group, per client (its subject, else its address)."""
     limit = RATE_LIMITS[group]
 
+    @raises(429)
     def take(request: Request, platform: PlatformDep, principal: Anyone) -> None:
         if not platform.settings.rate_limits:
             return

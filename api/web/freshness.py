@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.web.deps import PlatformDep
 from api.web.platform import Platform
-from api.web.problems import bad_header
+from api.web.problems import bad_header, raises
 from read_side.queries.progress import live_checkpoints
 
 #: How often a waiting query looks at the checkpoints again.
@@ -90,6 +90,7 @@ async def wait_until(platform: Platform, names: tuple[str, ...], position: int) 
 def fresh(*names: str) -> Callable[..., Coroutine[Any, Any, ReadState]]:
     """A dependency for a query reading the models `names`: it waits when asked to."""
 
+    @raises(400)
     async def wait(
         platform: PlatformDep,
         x_min_position: Annotated[

@@ -10,13 +10,15 @@ so too. A 500 is always a bug: it is logged with its traceback and answered with
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,6 +31,8 @@ from write_side.eventstore import StreamDeleted, StreamNotFound, WrongExpectedVe
 log = logging.getLogger("bookworm.api")
 
 PROBLEM_JSON = "application/problem+json"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class FieldProblem(BaseModel):
@@ -123,6 +127,35 @@ def declared(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def raises(*statuses: int) -> Callable[[F], F]:
+    """Mark a dependency with the problems it can answer, so every route using it declares
+    them (see `declare_dependency_problems`)."""
+
+    def mark(function: F) -> F:
+        function.__problems__ = statuses  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+def declare_dependency_problems(app: FastAPI) -> None:
+    """Add to each route's declared answers the problems its dependencies can answer (a
+    bearer check its 401, an `If-Match` its 412...), which a route cannot forget that way."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        statuses: set[int] = set()
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            statuses.update(getattr(dependant.call, "__problems__", ()))
+            pending.extend(dependant.dependencies)
+        if route.dependant.query_params or route.dependant.path_params:
+            statuses.add(422)
+        for status, declaration in declared(*statuses).items():
+            route.responses.setdefault(status, declaration)
+
+
 # -- translating errors -----------------------------------------------------------------------
 
 _LOCATIONS = {"query": "parameter", "path": "parameter", "header": "header", "cookie": "parameter"}
@@ -154,11 +187,17 @@ def validation_problem(
     )
 
 
+def field_pointer(field: str) -> str:
+    """A command field's name as a JSON pointer: `items[1].book_id` -> `#/items/1/book_id`."""
+    parts = re.sub(r"\[(\d+)\]", r"/\1", field).replace(".", "/").strip("/")
+    return "#/" + parts
+
+
 def domain_problem(error: DomainError) -> ProblemError:
     """A broken rule of the domain as its status: 404, 409, 412 or 422."""
     errors = None
     if isinstance(error, InvalidValue) and error.field:
-        errors = [FieldProblem(pointer=f"#/{error.field}", detail=str(error))]
+        errors = [FieldProblem(pointer=field_pointer(error.field), detail=str(error))]
     return ProblemError(error.status, str(error), type=f"/problems/{error.rule}", errors=errors)
 
 
@@ -168,7 +207,7 @@ def missing_reference(error: NotFound) -> ProblemError:
         422,
         str(error),
         type=f"/problems/{error.rule}",
-        errors=[FieldProblem(pointer=f"#/{error.field}", detail=str(error))],
+        errors=[FieldProblem(pointer=field_pointer(error.field or ""), detail=str(error))],
     )
 
 
