@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 
 from api.settings import Settings
 from api.web import problems
@@ -80,5 +81,9 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.include_router(operations.api_router, prefix=API_PREFIX)
     app.include_router(operations.router)
     problems.declare_dependency_problems(app)
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    templates = {
+        id(context.original_route): context.path_format or ""
+        for context in iter_route_contexts(app.routes)
+    }
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, templates=templates)
     return app

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 from uuid import uuid4
@@ -47,9 +48,11 @@ class RequestMetrics:
 class ObservabilityMiddleware:
     """Correlation id, access log line and metrics for every HTTP request."""
 
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics, templates: Mapping[int, str]) -> None:
         self.app = app
         self.metrics = metrics
+        self.templates = templates
+        """Full path template of each route object (by id), prefixes included."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,7 +78,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route(scope)
+            route = self._template(scope)
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.duration.labels(method, route).observe(elapsed)
@@ -89,18 +92,19 @@ class ObservabilityMiddleware:
                 )
             correlation_id.reset(token)
 
+    def _template(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        found = self.templates.get(id(route)) or getattr(route, "path", None)
+        return found if isinstance(found, str) else "unmatched"
+
 
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return str(value.decode("latin-1"))
     return None
-
-
-def _route(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
 
 
 class JsonLogFormatter(logging.Formatter):

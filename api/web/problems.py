@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -141,7 +141,8 @@ def raises(*statuses: int) -> Callable[[F], F]:
 def declare_dependency_problems(app: FastAPI) -> None:
     """Add to each route's declared answers the problems its dependencies can answer (a
     bearer check its 401, an `If-Match` its 412...), which a route cannot forget that way."""
-    for route in app.routes:
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
         if not isinstance(route, APIRoute):
             continue
         statuses: set[int] = set()
