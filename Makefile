@@ -10,6 +10,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONSTRAINTS := constraints.txt
 AREA ?=
+# Debian packages the benchmarks need (wrk loads the API), installed when missing.
+BENCH_DEBS := wrk
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: help demo serve test lint bench install install-dev clean
 
@@ -33,8 +36,8 @@ install-dev: $(VENV)/.installed-dev,bench  ## runtime + lint, types, tests, benc
 demo: install  ## run the platform's main job on the embedded default (no server needed)
 	$(BIN)/bookworm demo
 
-serve: install  ## the HTTP API on 127.0.0.1:8000 (query models need `bookworm worker` beside it)
-	$(BIN)/bookworm serve
+serve: install  ## the HTTP API on 127.0.0.1:8000, on the demo's data unless BOOKWORM_DATA_DIR is set
+	BOOKWORM_DATA_DIR="$${BOOKWORM_DATA_DIR:-var/demo}" $(BIN)/bookworm serve
 
 lint: install-dev  ## ruff (lint and format), mypy, import contracts
 	$(BIN)/ruff check .
@@ -46,6 +49,8 @@ test: lint  ## the whole suite: lint, types, import contracts, tests
 	$(BIN)/pytest
 
 bench: install-dev  ## every benchmark (or one: make bench AREA=eventstore)
+	@for tool in $(BENCH_DEBS); do command -v $$tool >/dev/null || { \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$tool; }; done
 	@for area in $(or $(AREA),$(patsubst benchmarks/%.py,%,$(filter-out benchmarks/_%,$(wildcard benchmarks/*.py)))); do \
 		echo "== benchmarks/$$area.py"; $(BIN)/python -m benchmarks.$$area; \
 	done

@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy import Connection, create_engine, text
 
 from api import bootstrap
+from api.demo_api import show_api_calls
 from api.settings import Settings
 from api.simulator import SimulationConfig, run_simulation
 from pipelines.process_managers import ProcessManagerRunner
@@ -83,6 +84,12 @@ def run_platform_demo(
     )
     console.print("[bold]3. summary[/] (from the query models)")
     summarize(demo, report.events, console)
+    engine = create_engine(demo.query_db_url)
+    try:
+        with engine.connect() as conn:
+            show_api_calls(demo, conn, console)
+    finally:
+        engine.dispose()
     console.print(f"done in {time.perf_counter() - started:.0f} s; data in {demo.data_dir}")
 
 

@@ -59,7 +59,7 @@ def test_no_operation_answers_outside_its_schema(
     # schemathesis's own pytest plugin does not run under pytest 9; its strategies do.
     failures: dict[str, str] = {}
     operations = [result.ok() for result in openapi.get_all_operations()]
-    assert len(operations) > 0
+    assert len(operations) >= 50  # every route of the API
 
     for operation in operations:
 
