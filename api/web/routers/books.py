@@ -409,7 +409,7 @@ async def read_upload(request: Request) -> Upload:
     # Starlette's cache of the body: the command's Idempotency-Key hash reads it again.
     request._body = data
     if not IMAGE_TYPES[media_type].matches(data):
-        detail = f"the body is not an {media_type} image (its first bytes are not)"
+        detail = f"the body is not {media_type}: it does not begin with that format's signature"
         raise ProblemError(422, detail, errors=[FieldProblem(pointer="#", detail=detail)])
     return Upload(media_type, data)
 
