@@ -10,6 +10,7 @@ from fastapi.routing import iter_route_contexts
 
 from api.settings import Settings
 from api.web import problems
+from api.web.body_limit import BodyLimitMiddleware
 from api.web.observability import ObservabilityMiddleware, RequestMetrics
 from api.web.platform import Platform
 from api.web.routers import (
@@ -24,6 +25,9 @@ from api.web.routers import (
 )
 
 API_PREFIX = "/api/v1"
+
+#: The largest request body read (a book image is at most 1 MiB; JSON bodies are far smaller).
+MAX_BODY_BYTES = 2 * 1024 * 1024
 
 DESCRIPTION = """\
 Commands and queries of the BookWorm bookstore over its event store.
@@ -85,5 +89,6 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         id(context.original_route): context.path_format or ""
         for context in iter_route_contexts(app.routes)
     }
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, templates=templates)
     return app

@@ -68,6 +68,25 @@ def test_malformed_json_is_a_400_problem(embedded_api: ApiStack) -> None:
     assert problem["instance"] == "/api/v1/books"
 
 
+def test_a_body_beyond_2_mib_is_a_413_problem_and_writes_nothing(embedded_api: ApiStack) -> None:
+    head = embedded_api.platform.store.head_position()
+    answer = embedded_api.client.post(
+        "/api/v1/books",
+        content=b"[" + b"1," * (1024 * 1024 + 1) + b"1]",
+        headers={**embedded_api.admin(), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    chunked = embedded_api.client.post(  # no Content-Length: counted as it arrives
+        "/api/v1/books",
+        content=iter([b"[" + b"1," * 512 * 1024] * 3),
+        headers={**embedded_api.admin(), "Content-Type": "application/json"},
+    )
+    assert chunked.status_code == 413
+    assert chunked.json()["detail"] == "the request body may hold at most 2097152 bytes"
+    assert embedded_api.platform.store.head_position() == head
+
+
 def test_an_invalid_body_names_each_field_by_json_pointer(embedded_api: ApiStack) -> None:
     body = {**_new_book_body(embedded_api), "price": "-1", "name": "x" * 51}
     answer = embedded_api.client.post("/api/v1/books", json=body, headers=embedded_api.admin())
