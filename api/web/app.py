@@ -18,6 +18,7 @@ from api.web.routers import (
     books,
     buyers,
     feedbacks,
+    images,
     operations,
     orders,
     references,
@@ -80,7 +81,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.state.platform = opened
     app.state.metrics = metrics
     problems.install(app)
-    for module in (books, references, feedbacks, baskets, buyers, orders, streams):
+    for module in (books, images, references, feedbacks, baskets, buyers, orders, streams):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(operations.api_router, prefix=API_PREFIX)
     app.include_router(operations.router)
