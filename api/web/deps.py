@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from api.web.auth import InvalidToken, Principal
 from api.web.platform import Platform
@@ -27,7 +28,11 @@ from read_side.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageReque
 _bearer = HTTPBearer(auto_error=False, description="A JWT from `bookworm token` (embedded mode)")
 
 
-def get_platform(request: Request) -> Platform:
+# The dependencies below do no I/O of their own (or hand it to a thread themselves): they are
+# `async`, so FastAPI calls them on the event loop instead of paying a thread hop for each.
+
+
+async def get_platform(request: Request) -> Platform:
     """The adapters the app was created with."""
     platform: Platform = request.app.state.platform
     return platform
@@ -41,7 +46,7 @@ def _unauthorized(detail: str) -> ProblemError:
 
 
 @raises(401)
-def caller(
+async def caller(
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -57,11 +62,11 @@ def caller(
 Anyone = Annotated[Principal, Depends(caller)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
+def require(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that lets through only callers holding one of `roles`."""
 
     @raises(401, 403)
-    def check(principal: Anyone) -> Principal:
+    async def check(principal: Anyone) -> Principal:
         if principal.subject is None:
             raise _unauthorized("this route needs a bearer token")
         if not principal.roles & set(roles):
@@ -110,11 +115,13 @@ def rate_limited(group: str) -> Any:
     limit = RATE_LIMITS[group]
 
     @raises(429)
-    def take(request: Request, platform: PlatformDep, principal: Anyone) -> None:
+    async def take(request: Request, platform: PlatformDep, principal: Anyone) -> None:
         if not platform.settings.rate_limits:
             return
         client = principal.subject or (request.client.host if request.client else "unknown")
-        decision = platform.cache.take_token(rate_bucket(client, group), limit)
+        decision = await run_in_threadpool(
+            platform.cache.take_token, rate_bucket(client, group), limit
+        )
         if not decision.allowed:
             raise ProblemError(
                 429,
