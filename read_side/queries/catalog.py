@@ -4,6 +4,7 @@ of `book_catalog`, `authors`, `categories` and `publishers`, on SQLite and Postg
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -165,8 +166,21 @@ def find_publisher(conn: Connection, publisher_id: UUID) -> ReferenceItem | None
 # -- the pieces -----------------------------------------------------------------------------
 
 
+# The stable views, as Core tables made once per process: a new Table for each query would make
+# SQLAlchemy compile every statement again (measured: a page of books 6.3 ms instead of 2.0).
+# Queries only read them; the projections make their own build tables.
+
+
 def _views(conn: Connection) -> CatalogTables:
-    return CatalogTables.named("book_catalog", conn.dialect.name)
+    return _catalog_views(conn.dialect.name)
+
+
+@functools.cache
+def _catalog_views(dialect: str) -> CatalogTables:
+    return CatalogTables.named("book_catalog", dialect)
+
+
+_reference_view = functools.cache(reference_table)
 
 
 def _bytewise(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -175,7 +189,7 @@ def _bytewise(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def _references(conn: Connection, view: str) -> list[ReferenceItem]:
-    table = reference_table(view)
+    table = _reference_view(view)
     key = _bytewise(conn.dialect.name, table.c.name_key)
     columns = select(table.c.id, table.c.name, table.c.version)
     rows = conn.execute(columns.order_by(key, table.c.id))
@@ -183,7 +197,7 @@ def _references(conn: Connection, view: str) -> list[ReferenceItem]:
 
 
 def _reference(conn: Connection, view: str, ref: UUID) -> ReferenceItem | None:
-    table = reference_table(view)
+    table = _reference_view(view)
     columns = select(table.c.id, table.c.name, table.c.version)
     row = conn.execute(columns.where(table.c.id == ref)).first()
     return None if row is None else ReferenceItem(id=row.id, name=row.name, version=row.version)

@@ -16,6 +16,9 @@ from read_side.queries.paging import Page, PageRequest
 from write_side.domain import ERASED, Crypto, KeyStore, Sealed
 from write_side.rating.events import ReviewerName
 
+#: The stable view of the feedbacks, made once (a new Table per query recompiles its SQL).
+FEEDBACKS = feedback_table("feedbacks")
+
 
 class FeedbackView(BaseModel):
     """A feedback as a book's reviews page shows it."""
@@ -63,7 +66,7 @@ def book_feedbacks(
 ) -> Page[FeedbackView]:
     """A page of the book's active feedbacks (none for an unknown book)."""
     query, page = query or FeedbackQuery(), page or PageRequest()
-    table = feedback_table("feedbacks")
+    table = FEEDBACKS
     where = and_(table.c.book_id == book_id, table.c.active)
     total = conn.scalar(select(func.count()).select_from(table).where(where)) or 0
     if page.offset >= total:
