@@ -8,15 +8,16 @@ durations by method, route template and status, served at `/metrics`.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -83,13 +84,18 @@ class ObservabilityMiddleware:
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.duration.labels(method, route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
+                # makeRecord + handle: `info()` would walk the stack to find its caller.
+                record = access_log.makeRecord(
+                    access_log.name,
+                    logging.INFO,
+                    __file__,
+                    0,
                     "%s %s %s",
-                    method,
-                    scope["path"],
-                    status,
+                    (method, scope["path"], status),
+                    None,
                     extra={"route": route, "status": status, "duration_ms": elapsed * 1000},
                 )
+                access_log.handle(record)
             correlation_id.reset(token)
 
     def _template(self, scope: Scope) -> str:
@@ -114,18 +120,18 @@ class JsonLogFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
             "correlation_id": correlation_id.get(),
         }
-        line.update(
-            (key, value) for key, value in record.__dict__.items() if key not in self._STANDARD
-        )
+        for key, value in record.__dict__.items():
+            if key not in self._STANDARD:
+                line[key] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return orjson.dumps(line, default=str).decode()
 
 
 def configure_json_logs(level: int = logging.INFO) -> None:

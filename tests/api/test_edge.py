@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -384,8 +385,12 @@ def limited_client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_the_catalog_allows_60_requests_a_minute_per_client(limited_client: TestClient) -> None:
-    statuses = [limited_client.get("/api/v1/books").status_code for _ in range(60)]
-    assert 429 not in statuses
+    started = time.monotonic()
+    statuses = [limited_client.get("/api/v1/books").status_code for _ in range(70)]
+    elapsed = time.monotonic() - started
+    allowed = statuses.index(429) if 429 in statuses else len(statuses)
+    # 60 at once, then one more for each second the requests took (the bucket refills).
+    assert 60 <= allowed <= 60 + int(elapsed) + 1
     refused = limited_client.get("/api/v1/books")
     assert refused.status_code == 429
     assert refused.headers["content-type"] == "application/problem+json"
