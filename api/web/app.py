@@ -11,6 +11,7 @@ from fastapi.routing import iter_route_contexts
 from api.settings import Settings
 from api.web import problems
 from api.web.body_limit import BodyLimitMiddleware
+from api.web.hot_path import CachedBookDetail
 from api.web.observability import ObservabilityMiddleware, RequestMetrics
 from api.web.platform import Platform
 from api.web.routers import (
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         id(context.original_route): context.path_format or ""
         for context in iter_route_contexts(app.routes)
     }
+    app.add_middleware(CachedBookDetail, platform=opened)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, templates=templates)
     return app

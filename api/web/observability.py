@@ -99,6 +99,9 @@ class ObservabilityMiddleware:
             correlation_id.reset(token)
 
     def _template(self, scope: Scope) -> str:
+        answered_early = scope.get("bookworm.route")  # see api/web/hot_path.py
+        if isinstance(answered_early, str):
+            return answered_early
         route = scope.get("route")
         if route is None:
             return "unmatched"
