@@ -8,7 +8,8 @@ with `X-Read-Model-Stale: true`. Every such answer says how far the models were
 
 A model has passed a position when its checkpoint is at or beyond it, or when none of the
 events between its checkpoint and that position is one it handles (a model that wants few
-events only moves its checkpoint over the others now and then).
+events only moves its checkpoint over the others now and then). A position beyond the store's
+last event came from no command: it is answered at once, as stale.
 """
 
 from __future__ import annotations
@@ -55,13 +56,17 @@ class ReadState:
         }
 
 
+class _Unknown(Exception):
+    """The position is beyond the store's last event: no command answered it, none can pass."""
+
+
 def _passed(platform: Platform, names: tuple[str, ...], position: int) -> tuple[bool, int]:
     """Whether every model in `names` has passed `position`, and the least checkpoint."""
     with platform.queries.connect() as conn:
         found = live_checkpoints(conn, names)
     least = min((found.get(name, 0) for name in names), default=0)
     if (platform.store.head_position() or 0) < position:
-        return False, least  # not a position of this store (yet): nothing can have passed it
+        raise _Unknown(least)
     for name in names:
         checkpoint = found.get(name)
         if checkpoint is None:
@@ -79,7 +84,10 @@ async def wait_until(platform: Platform, names: tuple[str, ...], position: int) 
     """Wait until the models have passed `position`, or `read_wait_s` has gone by."""
     deadline = time.monotonic() + platform.settings.read_wait_s
     while True:
-        passed, reached = await run_in_threadpool(_passed, platform, names, position)
+        try:
+            passed, reached = await run_in_threadpool(_passed, platform, names, position)
+        except _Unknown as unknown:  # answered at once: waiting cannot help
+            return ReadState(asked=position, reached=unknown.args[0], stale=True)
         if passed:
             return ReadState(asked=position, reached=reached)
         if time.monotonic() >= deadline:
