@@ -6,8 +6,8 @@ schema declares, in its declared shape and content type.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
