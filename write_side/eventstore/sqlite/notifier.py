@@ -1,8 +1,13 @@
-"""One change notifier per process and database file, waking every subscriber on a commit.
+"""One change notifier per process and database file, waking subscribers on a commit.
 
 Commits of this process signal it directly. Commits of other processes are seen by one thread
 polling `PRAGMA data_version` every few milliseconds, and only while somebody is waiting:
 idle subscriptions block on a condition and cost no CPU of their own.
+
+Two counters: `version` moves on every commit, `events_version` only on commits that may have
+added events. Catch-up subscriptions wait for the second, so the bookkeeping commits of the
+subscription groups (claims, acknowledgements, heartbeats) do not send every subscription of
+the process to read an empty page.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 POLL_INTERVAL_S = 0.002
@@ -26,6 +32,7 @@ class ChangeNotifier:
         self._path = path
         self._cond = threading.Condition()
         self._version = 0
+        self._events_version = 0
         self._waiters = 0
         self._users = 0
         self._closed = False
@@ -70,17 +77,32 @@ class ChangeNotifier:
         """A number that changes after every commit; read it *before* reading the data."""
         return self._version
 
-    def changed(self) -> None:
-        """Signal a commit made by this process."""
+    @property
+    def events_version(self) -> int:
+        """A number that changes after every commit that may have added events; read it
+        *before* reading the events."""
+        return self._events_version
+
+    def changed(self, *, events: bool = True) -> None:
+        """Signal a commit made by this process; `events=False` when it added none."""
         with self._cond:
             self._version += 1
+            if events:
+                self._events_version += 1
             if self._waiters:
                 self._cond.notify_all()
 
     def wait_for_change(self, since: int, timeout: float) -> bool:
         """Block until the version differs from `since`; False on timeout or close."""
+        return self._wait(lambda: self._version != since, timeout)
+
+    def wait_for_events(self, since: int, timeout: float) -> bool:
+        """Block until the events version differs from `since`; False on timeout or close."""
+        return self._wait(lambda: self._events_version != since, timeout)
+
+    def _wait(self, moved: Callable[[], bool], timeout: float) -> bool:
         with self._cond:
-            if self._version != since:
+            if moved():
                 return True
             if self._closed:
                 return False
@@ -88,7 +110,7 @@ class ChangeNotifier:
             self._start_polling()
             try:
                 return (
-                    self._cond.wait_for(lambda: self._version != since or self._closed, timeout)
+                    self._cond.wait_for(lambda: moved() or self._closed, timeout)
                     and not self._closed
                 )
             finally:
@@ -113,19 +135,34 @@ class ChangeNotifier:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             (last,) = conn.execute("PRAGMA data_version").fetchone()
+            head = _head(conn)
             while not self._closed:
                 if self._waiters == 0:
                     self._someone_waits.clear()
                     # Re-check after clearing, so a waiter arriving in between is not missed.
                     if self._waiters == 0:
                         self._someone_waits.wait()
-                    # `last` is kept from before the idle spell: a commit made while nobody
-                    # waited costs one spurious wake-up, never a missed one.
+                    # `last` and `head` are kept from before the idle spell: a commit made
+                    # while nobody waited costs one spurious wake-up, never a missed one.
                     continue
                 time.sleep(POLL_INTERVAL_S)
                 (current,) = conn.execute("PRAGMA data_version").fetchone()
                 if current != last:
                     last = current
-                    self.changed()
+                    # Read after the change was seen, so it covers that commit: a new head
+                    # means new events (positions only grow); the same head means none.
+                    new_head = _head(conn)
+                    self.changed(events=new_head is None or new_head != head)
+                    head = new_head
         finally:
             conn.close()
+
+
+def _head(conn: sqlite3.Connection) -> int | None:
+    """The highest position in `$all`; -1 before the first event, None when unknown (no
+    table yet, or the read failed), which counts as new events."""
+    try:
+        (found,) = conn.execute("SELECT MAX(position) FROM events").fetchone()
+    except sqlite3.Error:
+        return None
+    return -1 if found is None else int(found)

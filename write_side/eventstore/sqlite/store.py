@@ -40,6 +40,8 @@ from write_side.eventstore.sqlite.subscription import CatchUpSubscription
 from write_side.eventstore.sqlite.transaction import WriteTx, append_one, fetch_stream
 
 PAGE_SIZE = 2000
+#: Least time between two reads of a live subscription (see `SqliteEventStore`).
+LIVE_BATCH_WINDOW_S = 0.01
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
@@ -66,6 +68,8 @@ class SqliteEventStore(EventStore):
     `path=":memory:"` gives a private in-memory store for tests (one process, not durable).
     `synchronous="FULL"` (the default) fsyncs every commit, so an acknowledged append survives
     `kill -9` and power loss; concurrent appends of one process share commits (group commit).
+    `live_batch_window_s` is the least time between two reads of a live subscription: a commit
+    after a quiet spell is read at once, faster ones are read (and handed on) together.
     """
 
     def __init__(
@@ -74,8 +78,10 @@ class SqliteEventStore(EventStore):
         *,
         synchronous: Synchronous = "FULL",
         clock: Callable[[], float] = time.time,
+        live_batch_window_s: float = LIVE_BATCH_WINDOW_S,
     ) -> None:
         self._memory = str(path) == ":memory:"
+        self._live_batch_window_s = live_batch_window_s
         self._path = str(path)
         self._clock = clock
         self._closed = False
@@ -330,6 +336,7 @@ class SqliteEventStore(EventStore):
             is_closed=lambda: self._closed,
             include_checkpoints=include_checkpoints,
             include_caught_up=include_caught_up,
+            live_batch_window_s=self._live_batch_window_s,
         )
 
     def subscribe_to_stream(
@@ -378,6 +385,9 @@ class SqliteEventStore(EventStore):
             after_position=None,
             is_closed=lambda: self._closed,
             include_caught_up=include_caught_up,
+            # A tombstone or a truncation hides events without adding one: wake on any commit.
+            wake_on_every_commit=True,
+            live_batch_window_s=self._live_batch_window_s,
         )
 
     # -- lifecycle ----------------------------------------------------------------------------

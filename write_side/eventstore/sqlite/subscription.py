@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -21,7 +22,12 @@ PageReader = Callable[[int], tuple[list[RecordedEvent], int | None, int | None]]
 
 
 class CatchUpSubscription(Subscription):
-    """History page by page, then the live tail; the cursor is a position or a revision."""
+    """History page by page, then the live tail; the cursor is a position or a revision.
+
+    On the live tail it reads at most once per `live_batch_window_s`: a commit after a quiet
+    spell is read at once, while commits arriving faster than that are read together, one
+    read (and one batch for its consumer) per window instead of one per commit.
+    """
 
     def __init__(
         self,
@@ -33,6 +39,8 @@ class CatchUpSubscription(Subscription):
         is_closed: Callable[[], bool],
         include_checkpoints: bool = False,
         include_caught_up: bool = False,
+        wake_on_every_commit: bool = False,
+        live_batch_window_s: float = 0.0,
     ) -> None:
         self._read_page = read_page
         self._notifier = notifier
@@ -44,6 +52,9 @@ class CatchUpSubscription(Subscription):
         self._buffer: deque[SubscriptionItem] = deque()
         self._caught_up = False
         self._stopped = threading.Event()
+        self._wake_on_every_commit = wake_on_every_commit
+        self._window_s = live_batch_window_s
+        self._last_read = 0.0
 
     def __next__(self) -> SubscriptionItem:
         while not self._buffer:
@@ -53,7 +64,8 @@ class CatchUpSubscription(Subscription):
                 self._stopped.set()
                 raise EventStoreClosed("the event store was closed under this subscription")
             # Read the version *before* the data: a commit after our read then always wakes us.
-            seen = self._notifier.version
+            seen = self._seen()
+            self._last_read = time.monotonic()
             events, cursor, position = self._read_page(self._after)
             if cursor is not None:
                 self._buffer.extend(events)
@@ -67,8 +79,26 @@ class CatchUpSubscription(Subscription):
                 if self._include_caught_up:
                     self._buffer.append(CaughtUp(self._position))
                     continue
-            self._notifier.wait_for_change(seen, _MAX_WAIT_S)
+            if self._wait(seen):
+                self._hold_back()
         return self._buffer.popleft()
+
+    def _seen(self) -> int:
+        if self._wake_on_every_commit:
+            return self._notifier.version
+        return self._notifier.events_version
+
+    def _wait(self, seen: int) -> bool:
+        """Wait for a commit after `seen`; False after `_MAX_WAIT_S` without one."""
+        if self._wake_on_every_commit:
+            return self._notifier.wait_for_change(seen, _MAX_WAIT_S)
+        return self._notifier.wait_for_events(seen, _MAX_WAIT_S)
+
+    def _hold_back(self) -> None:
+        """Let a window pass since the last read: commits arriving meanwhile are read together."""
+        early = self._last_read + self._window_s - time.monotonic()
+        if early > 0:
+            self._stopped.wait(early)
 
     def stop(self) -> None:
         """End the subscription; a blocked reader wakes and its iteration ends."""

@@ -274,7 +274,7 @@ class SqliteGroupConsumer(GroupConsumer):
         self._pending_since = None
         self._last_write = time.monotonic()
         if tx.woke_others or tx.wrote_events:
-            self._db.notifier.changed()
+            self._db.notifier.changed(events=tx.wrote_events)
 
     # -- membership ---------------------------------------------------------------------------
 

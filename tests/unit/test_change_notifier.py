@@ -1,0 +1,119 @@
+"""The SQLite change notifier and the live tail of catch-up subscriptions over it."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from write_side.eventstore import NewEvent, RecordedEvent, StreamState
+from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.eventstore.sqlite.notifier import ChangeNotifier
+from write_side.eventstore.sqlite.subscription import CatchUpSubscription
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached in time")
+        time.sleep(0.005)
+
+
+def test_a_commit_without_events_moves_the_version_only() -> None:
+    notifier = ChangeNotifier.private()
+    version, events = notifier.version, notifier.events_version
+    notifier.changed(events=False)
+    assert notifier.version != version
+    assert notifier.events_version == events
+    assert not notifier.wait_for_events(events, 0.01)
+    notifier.changed()
+    assert notifier.wait_for_events(events, 0.01)
+
+
+def test_the_poller_tells_new_events_from_other_commits(tmp_path: Path) -> None:
+    """Commits of another connection: an append moves both counters, a write to another
+    table (as the subscription groups make) moves the version only."""
+    path = tmp_path / "events.db"
+    with SqliteEventStore(path) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("CREATE TABLE bookkeeping (n INTEGER)")
+        notifier = ChangeNotifier.for_file(str(path))
+        try:
+            version, events = notifier.version, notifier.events_version
+            waiting = threading.Thread(target=notifier.wait_for_events, args=(events, 5.0))
+            waiting.start()  # someone waits: the poller runs
+            time.sleep(0.05)
+            other.execute("INSERT INTO bookkeeping VALUES (1)")
+            wait_for(lambda: notifier.version != version)
+            time.sleep(0.02)
+            assert notifier.events_version == events
+            SqliteEventStore(path).append(
+                "test-1", [NewEvent("A", b"{}")], expected_version=StreamState.ANY
+            )
+            wait_for(lambda: notifier.events_version != events)
+            assert store.head_position() is not None
+        finally:
+            other.close()
+            notifier.release()
+            waiting.join(5)
+
+
+def test_a_live_subscription_reads_commits_of_one_window_together() -> None:
+    """After a read, commits arriving within the window are read by one read; a commit after
+    a quiet spell is read at once."""
+    notifier = ChangeNotifier.private()
+    log: list[int] = []
+    reads: list[int] = []
+
+    def read_page(cursor: int) -> tuple[list[RecordedEvent], int | None, int | None]:
+        new = [p for p in log if p > cursor]
+        reads.append(len(new))
+        if not new:
+            return [], None, None
+        return [_event(p) for p in new], new[-1], new[-1]
+
+    subscription = CatchUpSubscription(
+        read_page,
+        notifier,
+        after=0,
+        after_position=None,
+        is_closed=lambda: False,
+        live_batch_window_s=0.3,
+    )
+    got: list[int] = []
+
+    def follow() -> None:
+        for item in subscription:
+            assert isinstance(item, RecordedEvent)
+            got.append(item.position)
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+    try:
+        wait_for(lambda: len(reads) >= 1)
+        time.sleep(0.35)  # a quiet spell longer than the window
+        started = time.monotonic()
+        log.append(1)
+        notifier.changed()
+        wait_for(lambda: got == [1])
+        assert time.monotonic() - started < 0.2  # a lone commit: at once
+        for position in (2, 3, 4):
+            log.append(position)
+            notifier.changed()
+            time.sleep(0.02)
+        wait_for(lambda: got == [1, 2, 3, 4])
+    finally:
+        subscription.stop()
+        reader.join(5)
+    assert [n for n in reads if n] == [1, 3]
+
+
+def _event(position: int) -> RecordedEvent:
+    return RecordedEvent.from_row(
+        (b"\0" * 16, "A", b"{}", b"", "application/json", "test-1", position, position, 0)
+    )
