@@ -3,8 +3,9 @@
 Each batch is applied and its checkpoint stored in one transaction of the target, so a crash
 anywhere replays the batch from the stored checkpoint and produces the same result. The
 subscription is read by a helper thread into a bounded queue: while catching up the queue is
-full and batches are large; on the live tail it is mostly empty and each event is applied as
-soon as it arrives.
+full and batches are large; on the live tail it is mostly empty, and a batch is applied once
+it is `live_batch_window_s` old (or at once when that is 0): a steady stream of small commits
+then costs one transaction per window, not one per commit.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class RunnerSettings:
     """Most events applied in one transaction (reached while catching up)."""
     queue_size: int = 20_000
     """Events read ahead of the handler."""
+    live_batch_window_s: float = 0.02
+    """On the live tail, how long a batch waits for more events after its first one."""
     retries: int = 3
     """Tries of a failing event before it is parked (or the runner stops)."""
     retry_backoff_s: float = 0.05
@@ -210,17 +213,23 @@ class ProjectionRunner:
         reader.start()
         self._state = RunnerState.REBUILDING if self.rebuilding else RunnerState.CATCHING_UP
         batch: list[RecordedEvent] = []
+        batch_due = 0.0  # when the batch is to be applied if nothing else fills it
         scanned = self._checkpoint
         try:
             while not stop.is_set():
                 self._keep_lease()
+                timeout = self.settings.idle_s
+                if batch:
+                    timeout = min(timeout, max(0.0, batch_due - time.monotonic()))
                 try:
-                    item = items.get(timeout=self.settings.idle_s)
+                    item = items.get(timeout=timeout) if timeout > 0 else items.get_nowait()
                 except queue.Empty:
                     item = None
                 if isinstance(item, BaseException):
                     raise item
                 if isinstance(item, RecordedEvent):
+                    if not batch:
+                        batch_due = time.monotonic() + self.settings.live_batch_window_s
                     batch.append(item)
                     scanned = item.position
                 elif isinstance(item, ScanCheckpoint):
@@ -228,8 +237,11 @@ class ProjectionRunner:
                 elif isinstance(item, CaughtUp) and not self.rebuilding:
                     self._state = RunnerState.LIVE
                     self._report()
-                # Large batches while the queue holds more; on the live tail, at once.
-                if len(batch) >= self.settings.batch_size or (batch and items.empty()):
+                # Large batches while the queue holds more; on the live tail, once the window
+                # has passed (events arriving meanwhile join the batch).
+                if len(batch) >= self.settings.batch_size or (
+                    batch and items.empty() and time.monotonic() >= batch_due
+                ):
                     self._apply(batch, scanned)
                     batch = []
                 elif not batch and scanned > self._checkpoint and self._checkpoint_due():

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import pytest
 
 from pipelines.dead_letters import discard, list_dead_letters, replay
 from pipelines.runner import PoisonEvent, ProjectionRunner, RunnerSettings
 from pipelines.status import RunnerState
-from read_side.targets import MemoryTarget
+from read_side.targets import MemoryTarget, MemoryTx
 from tests.pipelines.projections import CountsByType, Mailer
-from write_side.eventstore import EventStore, NewEvent, StreamState
+from write_side.eventstore import EventStore, NewEvent, RecordedEvent, StreamState
 
 FAST = RunnerSettings(retry_backoff_s=0.001, idle_s=0.02, lease_ttl_s=1.0)
 
@@ -219,3 +220,39 @@ def test_side_effects_run_live_and_never_in_a_rebuild(store: EventStore) -> None
 
     assert counts(target, "mailer", 2) == {"A": 1, "B": 1}
     assert rebuilt.carried_out == []
+
+
+class BatchSizes(CountsByType):
+    """Counts, and remembers how many events each `apply` got."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def apply(self, events: Sequence[RecordedEvent], tx: MemoryTx, build: int) -> None:
+        self.sizes.append(len(events))
+        super().apply(events, tx, build)
+
+
+def test_live_commits_arriving_within_the_window_are_applied_in_one_batch(
+    store: EventStore,
+) -> None:
+    """On the live tail, a batch waits `live_batch_window_s` after its first event: commits
+    made meanwhile join it (one transaction, not one per commit)."""
+    target = MemoryTarget()
+    projection = BatchSizes()
+    settings = replace(FAST, live_batch_window_s=0.5)
+    runner = ProjectionRunner(store, projection, target, build=1, settings=settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,))
+    thread.start()
+    try:
+        wait_for(lambda: runner.status(with_head=False).state is RunnerState.LIVE)
+        for n in range(5):
+            last = append(store, f"test-{n}", "A")
+        wait_for(lambda: counts(target) == {"A": 5})
+    finally:
+        stop.set()
+        thread.join(10)
+    assert projection.sizes == [5]
+    assert runner.status().checkpoint == last
