@@ -9,6 +9,7 @@ from datetime import datetime
 import orjson
 import pytest
 
+from api.web.deps import MAX_PAGE
 from tests.api.conftest import ApiStack
 from write_side.eventstore import NewEvent, StreamMetadata, StreamState
 
@@ -86,7 +87,7 @@ def test_pages_go_over_the_revisions_with_link_headers(embedded_api: ApiStack) -
 def test_a_page_past_the_end_is_empty_with_the_real_totals(embedded_api: ApiStack) -> None:
     api = embedded_api
     stream = _stream(api, 3)
-    for page in (4, 10**17):  # the second overflows a revision
+    for page in (4, MAX_PAGE):  # the last page number asked for is far past any stream
         answer = api.client.get(
             _url(stream), params={"page": page, "page_size": 100}, headers=api.admin()
         )
@@ -94,6 +95,9 @@ def test_a_page_past_the_end_is_empty_with_the_real_totals(embedded_api: ApiStac
         assert answer.json()["items"] == []
         assert answer.json()["total_items"] == 3
         assert answer.headers["ETag"] == '"2"'
+    beyond = api.client.get(_url(stream), params={"page": MAX_PAGE + 1}, headers=api.admin())
+    assert beyond.status_code == 422
+    assert beyond.json()["errors"][0]["parameter"] == "page"
 
 
 def test_events_hidden_by_the_streams_metadata_are_not_paged(embedded_api: ApiStack) -> None:
