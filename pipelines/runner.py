@@ -41,8 +41,9 @@ class RunnerSettings:
     """Most events applied in one transaction (reached while catching up)."""
     queue_size: int = 20_000
     """Events read ahead of the handler."""
-    live_batch_window_s: float = 0.02
-    """On the live tail, how long a batch waits for more events after its first one."""
+    live_batch_window_s: float = 0.0
+    """On the live tail, how long a batch waits for more events after its first one (0: it
+    is applied as soon as the queue is empty)."""
     retries: int = 3
     """Tries of a failing event before it is parked (or the runner stops)."""
     retry_backoff_s: float = 0.05
