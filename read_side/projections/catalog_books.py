@@ -16,6 +16,7 @@ rebuild never evicts: the detail cache key names the live build, so a switch mis
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,11 @@ class _Batch:
     removed_positions: list[int] = field(default_factory=list)
 
 
+#: The Tables a batch writes, made once per build and dialect: a new Table per batch would make
+#: SQLAlchemy compile every statement on it again (most of the worker's CPU, measured).
+_batch_tables = functools.cache(CatalogTables.named)
+
+
 class BookCatalogProjection(Projection[SqlTx]):
     """The catalog's book list and detail, with names kept current and ratings counted."""
 
@@ -121,10 +127,11 @@ class BookCatalogProjection(Projection[SqlTx]):
         return SUFFIXES
 
     def _tables(self, tx: SqlTx, build: int) -> CatalogTables:
-        return CatalogTables.named(tx.table(self.name, build), tx.dialect)
+        return _batch_tables(tx.table(self.name, build), tx.dialect)
 
     def create(self, tx: SqlTx, build: int) -> None:
-        tables = self._tables(tx, build)
+        # Its own Tables: creating the indexes attaches them to the Tables they index.
+        tables = CatalogTables.named(tx.table(self.name, build), tx.dialect)
         conn = tx.connection
         for table in (tables.books, tables.authors, tables.refs, tables.ratings):
             table.create(conn)

@@ -10,6 +10,7 @@ a replayed event changes nothing, even a FeedbackCreated delivered again on its 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 from uuid import UUID
@@ -40,6 +41,11 @@ def feedback_table(name: str) -> Table:
     )
 
 
+#: The Table a batch writes, made once per build (`create` makes its own: creating the indexes
+#: attaches them); a new Table per batch would make SQLAlchemy compile its statements again.
+_batch_table = functools.cache(feedback_table)
+
+
 class FeedbacksProjection(Projection[SqlTx]):
     """The feedbacks of every book, with reviewer names sealed, until deleted or rejected."""
 
@@ -56,7 +62,7 @@ class FeedbacksProjection(Projection[SqlTx]):
         Index(f"{by}_rating", table.c.book_id, table.c.active, table.c.rating).create(tx.connection)
 
     def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
-        table = feedback_table(tx.table(self.name, build))
+        table = _batch_table(tx.table(self.name, build))
         final: dict[UUID, dict[str, Any]] = {}
         for item in decode(events):
             event = item.event

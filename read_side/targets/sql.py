@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    bindparam,
     case,
     create_engine,
     delete,
@@ -140,6 +141,20 @@ def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
+#: Insert or move forward a checkpoint (never back), in the SQL SQLite and PostgreSQL share.
+_SAVE_CHECKPOINT = text(
+    "INSERT INTO projection_checkpoints (projection, build, position, recorded_at, updated_at) "
+    "VALUES (:projection, :build, :position, :recorded_at, :updated_at) "
+    "ON CONFLICT (projection, build) DO UPDATE SET position = excluded.position, "
+    "recorded_at = excluded.recorded_at, updated_at = excluded.updated_at "
+    "WHERE projection_checkpoints.position <= excluded.position "
+    "RETURNING position"
+).bindparams(
+    bindparam("recorded_at", type_=UtcDateTime()),
+    bindparam("updated_at", type_=UtcDateTime()),
+)
+
+
 class SqlTx(TargetTx):
     """One transaction of a `SqlTarget`; projections run their SQL on `connection`."""
 
@@ -173,23 +188,19 @@ class SqlTx(TargetTx):
 
     def save_checkpoint(self, projection: str, build: int, checkpoint: Checkpoint) -> None:
         # One statement, so a concurrent writer cannot slip between the check and the write.
-        stmt = _insert(self.dialect, checkpoints).values(
-            projection=projection,
-            build=build,
-            position=checkpoint.position,
-            recorded_at=checkpoint.recorded_at,
-            updated_at=self._clock(),
-        )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[checkpoints.c.projection, checkpoints.c.build],
-            set_={
-                "position": stmt.excluded.position,
-                "recorded_at": stmt.excluded.recorded_at,
-                "updated_at": stmt.excluded.updated_at,
+        # Plain SQL both dialects share: SQLAlchemy cannot cache the compiled form of its
+        # upsert construct, and compiling it again on every commit cost the worker dearly.
+        moved = self.connection.execute(
+            _SAVE_CHECKPOINT,
+            {
+                "projection": projection,
+                "build": build,
+                "position": checkpoint.position,
+                "recorded_at": checkpoint.recorded_at,
+                "updated_at": self._clock(),
             },
-            where=checkpoints.c.position <= stmt.excluded.position,
-        ).returning(checkpoints.c.position)
-        if self.connection.execute(upsert).first() is None:  # the WHERE refused the update
+        ).first()
+        if moved is None:  # the WHERE refused the update
             stored = self.checkpoint(projection, build)
             assert stored is not None
             raise CheckpointMovedBack(projection, build, stored.position, checkpoint.position)
