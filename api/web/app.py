@@ -91,7 +91,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         id(context.original_route): context.path_format or ""
         for context in iter_route_contexts(app.routes)
     }
-    app.add_middleware(CachedBookDetail, platform=opened)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(CachedBookDetail, platform=opened)  # a GET: before the body limit
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, templates=templates)
     return app

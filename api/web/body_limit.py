@@ -11,6 +11,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web.problems import ProblemError, problem_response
 
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class BodyTooLarge(ProblemError):
     """The request body is larger than the API reads."""
@@ -35,8 +37,9 @@ class BodyLimitMiddleware:
             response = problem_response(BodyTooLarge(self.max_bytes).problem)
             await response(scope, receive, send)
             return
-        if declared is not None:
-            await self.app(scope, receive, send)  # the server stops at Content-Length
+        if declared is not None or scope["method"] in _NO_BODY:
+            # The server stops at Content-Length; no route reads the body of a GET.
+            await self.app(scope, receive, send)
             return
         # No length given (chunked): read the body, bounded, before the app sees any of it.
         chunks: list[bytes] = []

@@ -44,6 +44,22 @@ class RequestMetrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        # The labelled children, found once: `labels()` takes a lock and builds a key each time.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, elapsed_s: float) -> None:
+        """Count one answered request and its duration."""
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = self.requests.labels(method, route, str(status))
+            self._counters[(method, route, status)] = counter
+        counter.inc()
+        histogram = self._histograms.get((method, route))
+        if histogram is None:
+            histogram = self.duration.labels(method, route)
+            self._histograms[(method, route)] = histogram
+        histogram.observe(elapsed_s)
 
 
 class ObservabilityMiddleware:
@@ -81,8 +97,7 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = self._template(scope)
             method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.duration.labels(method, route).observe(elapsed)
+            self.metrics.observe(method, route, status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 # makeRecord + handle: `info()` would walk the stack to find its caller.
                 record = access_log.makeRecord(
