@@ -5,6 +5,7 @@ schema declares, in its declared shape and content type.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from api.web.app import create_app
+from read_side.queries.progress import live_checkpoints
 from tests.api.conftest import ApiStack
 
 #: What must hold for every answer (the issue: no 500, nothing outside the schema).
@@ -34,11 +36,25 @@ MUST_HOLD = [
 ]
 
 
+def _wait_until_every_model_is_built(api: ApiStack) -> None:
+    """Until the worker has built every query model (before that, a query is a 503)."""
+    names = list(api.platform.projections)
+    deadline = time.monotonic() + 60
+    while True:
+        with api.platform.queries.connect() as conn:
+            built = live_checkpoints(conn, names)
+        if len(built) == len(names):
+            return
+        assert time.monotonic() < deadline, f"not built: {sorted(set(names) - set(built))}"
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def openapi(embedded_api: ApiStack) -> Iterator[OpenApiSchema]:
     """The app's schema, with requests sent in process to an app on the same stack that waits
     for a read model at most 50 ms (generated `X-Min-Position` values are mostly far ahead)."""
     embedded_api.book()  # a catalog with something in it
+    _wait_until_every_model_is_built(embedded_api)
     impatient = embedded_api.settings.model_copy(update={"read_wait_s": 0.05})
     with TestClient(create_app(impatient)) as client:
         yield schemathesis.openapi.from_asgi("/openapi.json", client.app)
