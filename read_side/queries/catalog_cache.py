@@ -46,13 +46,18 @@ def cached_book_detail(conn: Connection, cache: Cache, book_id: UUID) -> bytes |
     )
     if build is None:
         return None  # the model was never built: no book yet
-    key = detail_key(build, book_id)
-    hit = cache.get(key)
+    hit = cache.get(detail_key(build, book_id))
     if hit is not None:
         return hit
+    return load_book_detail(conn, cache, build, book_id)
+
+
+def load_book_detail(conn: Connection, cache: Cache, build: int, book_id: UUID) -> bytes | None:
+    """A book's detail read from the query model (build `build` live) and cached; None when
+    no such book."""
     book = book_detail(conn, book_id)
     if book is None:
         return None
     answer = book.model_dump_json().encode()
-    cache.set(key, answer, ttl=BOOK_DETAIL_TTL, tags=detail_tags(book))
+    cache.set(detail_key(build, book_id), answer, ttl=BOOK_DETAIL_TTL, tags=detail_tags(book))
     return answer

@@ -17,8 +17,8 @@ from api.web.deps import AdminCaller, Anyone, Paging, PlatformDep, QueryConn, ra
 from api.web.freshness import Fresh, ReadState
 from api.web.problems import ProblemError, declared
 from api.web.responses import json_response, page_response
-from read_side.queries.catalog import BookQuery, BookSort, BookView, book_detail, list_books
-from read_side.queries.catalog_cache import BOOK_DETAIL_TTL, detail_key, detail_tags
+from read_side.queries.catalog import BookQuery, BookSort, BookView, list_books
+from read_side.queries.catalog_cache import detail_key, load_book_detail
 from read_side.queries.paging import Page
 from write_side.catalog.commands import (
     AuthorIds,
@@ -186,22 +186,16 @@ async def book(book_id: UUID, platform: PlatformDep, read: Catalog, _caller: Any
     build = platform.catalog_build()
     if build is None:
         raise ProblemError(404, f"there is no book {book_id}", headers=read.headers())
-    key = detail_key(build, book_id)
-    cached = None if read.waited else platform.cache.get(key)
+    cached = None if read.waited else platform.cache.get(detail_key(build, book_id))
     if cached is None:
-        cached = await _load_detail(platform, book_id, key, read)
+        cached = await _load_detail(platform, build, book_id, read)
     return json_response(cached, read=read, revision=int(orjson.loads(cached)["version"]))
 
 
-async def _load_detail(platform: PlatformDep, book_id: UUID, key: str, read: ReadState) -> bytes:
+async def _load_detail(platform: PlatformDep, build: int, book_id: UUID, read: ReadState) -> bytes:
     def load() -> bytes | None:
         with platform.queries.connect() as conn:
-            view = book_detail(conn, book_id)
-        if view is None:
-            return None
-        answer = view.model_dump_json().encode()
-        platform.cache.set(key, answer, ttl=BOOK_DETAIL_TTL, tags=detail_tags(view))
-        return answer
+            return load_book_detail(conn, platform.cache, build, book_id)
 
     found = await run_in_threadpool(load)
     if found is None:
