@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -81,6 +82,21 @@ UserCaller = Annotated[Principal, Depends(require("user"))]
 AdminCaller = Annotated[Principal, Depends(require("admin"))]
 UserOrAdmin = Annotated[Principal, Depends(require("user", "admin"))]
 Auditor = Annotated[Principal, Depends(require("admin", "reporter"))]
+
+
+def own_buyer_id(principal: Principal) -> UUID:
+    """The calling user's id, which is also its buyer id and its basket's id."""
+    if principal.user_id is None:  # `UserCaller` lets only users through
+        raise ProblemError(403, "this route is for the user role")
+    return principal.user_id
+
+
+async def _own_buyer_id(user: UserCaller) -> UUID:
+    return own_buyer_id(user)
+
+
+#: The calling user's buyer (and basket) id, for routes of the user's own records.
+OwnBuyerId = Annotated[UUID, Depends(_own_buyer_id)]
 
 
 @raises(503)

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.web.commands import CommandAnswer, CommandContext, Commands
-from api.web.deps import PlatformDep, QueryConn, UserCaller, rate_limited
+from api.web.deps import OwnBuyerId, PlatformDep, QueryConn, rate_limited
 from api.web.freshness import Fresh, ReadState
 from api.web.problems import ProblemError, declared
 from api.web.responses import json_response
@@ -37,14 +37,8 @@ MAX_QUANTITY = 10_000
 Quantity = Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True)]
 
 
-def basket_owner(user: UserCaller) -> UUID:
-    """The caller's basket id: its user id (a user token's subject is always a UUID)."""
-    if user.user_id is None:
-        raise ProblemError(403, "this route is for the user role")
-    return user.user_id
-
-
-Owner = Annotated[UUID, Depends(basket_owner)]
+#: The caller's basket id: its user id.
+Owner = OwnBuyerId
 
 
 class Line(BaseModel):

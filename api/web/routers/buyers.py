@@ -12,9 +12,8 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from api.web.auth import Principal
 from api.web.commands import CommandAnswer, Commands
-from api.web.deps import AdminCaller, Paging, QueryConn, UserCaller, rate_limited
+from api.web.deps import AdminCaller, Paging, QueryConn, UserCaller, own_buyer_id, rate_limited
 from api.web.freshness import Fresh, ReadState
 from api.web.problems import ProblemError, declared
 from api.web.responses import json_response, page_response
@@ -94,13 +93,6 @@ class NewBuyer(BaseModel):
     name: Name
     email: Email
     address: PostalAddress
-
-
-def own_buyer_id(principal: Principal) -> UUID:
-    """The calling user's buyer id (its user id)."""
-    if principal.user_id is None:  # `UserCaller` lets only users through
-        raise ProblemError(403, "this route is for the user role")
-    return principal.user_id
 
 
 # -- the caller's own record (user) -------------------------------------------------------------

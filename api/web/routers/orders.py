@@ -17,12 +17,19 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from api.web.auth import Principal
 from api.web.commands import CommandAnswer, Commands
-from api.web.deps import AdminCaller, Paging, QueryConn, UserCaller, UserOrAdmin, rate_limited
+from api.web.deps import (
+    AdminCaller,
+    Paging,
+    QueryConn,
+    UserCaller,
+    UserOrAdmin,
+    own_buyer_id,
+    rate_limited,
+)
 from api.web.freshness import Fresh, ReadState
 from api.web.platform import Platform
 from api.web.problems import ProblemError, declared
 from api.web.responses import json_response, page_response
-from api.web.routers.buyers import own_buyer_id
 from read_side.cache import ORDER_PLACEMENT_LOCK
 from read_side.projections.order_sagas import NAME as SAGAS_MODEL
 from read_side.projections.ordering_tables import NAME as ORDERS_MODEL
