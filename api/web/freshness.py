@@ -56,17 +56,11 @@ class ReadState:
         }
 
 
-class _Unknown(Exception):
-    """The position is beyond the store's last event: no command answered it, none can pass."""
-
-
 def _passed(platform: Platform, names: tuple[str, ...], position: int) -> tuple[bool, int]:
-    """Whether every model in `names` has passed `position`, and the least checkpoint."""
+    """Whether every model in `names` has passed `position`, and their least checkpoint."""
     with platform.queries.connect() as conn:
         found = live_checkpoints(conn, names)
     least = min((found.get(name, 0) for name in names), default=0)
-    if (platform.store.head_position() or 0) < position:
-        raise _Unknown(least)
     for name in names:
         checkpoint = found.get(name)
         if checkpoint is None:
@@ -77,21 +71,20 @@ def _passed(platform: Platform, names: tuple[str, ...], position: int) -> tuple[
         upcoming = next(iter(platform.store.read_all_after(checkpoint, filter=handles)), None)
         if upcoming is not None and upcoming.position <= position:
             return False, least
-    return True, max(least, position)
+    return True, least
 
 
 async def wait_until(platform: Platform, names: tuple[str, ...], position: int) -> ReadState:
     """Wait until the models have passed `position`, or `read_wait_s` has gone by."""
     deadline = time.monotonic() + platform.settings.read_wait_s
+    # A position beyond the store's last event came from no command: answer at once, stale.
+    unknown = (await run_in_threadpool(platform.store.head_position) or 0) < position
     while True:
-        try:
-            passed, reached = await run_in_threadpool(_passed, platform, names, position)
-        except _Unknown as unknown:  # answered at once: waiting cannot help
-            return ReadState(asked=position, reached=unknown.args[0], stale=True)
-        if passed:
-            return ReadState(asked=position, reached=reached)
-        if time.monotonic() >= deadline:
-            return ReadState(asked=position, reached=reached, stale=True)
+        passed, least = await run_in_threadpool(_passed, platform, names, position)
+        if passed and not unknown:
+            return ReadState(asked=position, reached=max(least, position))
+        if unknown or time.monotonic() >= deadline:
+            return ReadState(asked=position, reached=least, stale=True)
         await asyncio.sleep(POLL_S)
 
 
