@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from api.settings import Settings
 from pipelines.process_managers import ProcessManagerRunner
@@ -40,12 +40,19 @@ def key_store(settings: Settings) -> KeyStore:
     return open_key_store(settings.key_store_url)
 
 
-def bus_on(store: EventStore, keys: KeyStore, settings: Settings | None = None) -> CommandBus:
+def bus_on(
+    store: EventStore,
+    keys: KeyStore,
+    settings: Settings | None = None,
+    *,
+    queries: Engine | None = None,
+) -> CommandBus:
     """The write side's command bus on an open store and key store.
 
     With `settings`, the catalog's usage questions are answered by the `book_catalog` query
-    model (the event-store scan answers until that model is first built), and emails go out
-    through the configured transport (SMTP, or `.eml` files in the outbox folder).
+    model (the event-store scan answers until that model is first built) through `queries`
+    (an engine of its own when none is given), and emails go out through the configured
+    transport (SMTP, or `.eml` files in the outbox folder).
     """
     ports: dict[type[Any], Any] = {}
     if settings is not None:
@@ -55,7 +62,7 @@ def bus_on(store: EventStore, keys: KeyStore, settings: Settings | None = None) 
         from write_side.mailer import open_email_transport
         from write_side.notification import EmailTransport
 
-        engine = create_engine(settings.query_db_url)
+        engine = queries or create_engine(settings.query_db_url)
         ports[CatalogUsage] = BookCatalogUsage(engine, until_built=EventStoreCatalogUsage(store))
         ports[EmailTransport] = open_email_transport(settings.smtp_url, settings.outbox_path)
     return bootstrap_write_side(store, keys, ports=ports)

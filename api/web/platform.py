@@ -70,7 +70,7 @@ class Platform:
                 settings=settings,
                 store=store,
                 keys=keys,
-                bus=bootstrap.bus_on(store, keys, settings),
+                bus=bootstrap.bus_on(store, keys, settings, queries=queries),
                 cache=cache,
                 queries=queries,
                 auth=Authenticator(settings),
