@@ -7,6 +7,7 @@ refused as soon as it passes the bound.
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web.problems import ProblemError, problem_response
@@ -14,11 +15,10 @@ from api.web.problems import ProblemError, problem_response
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class BodyTooLarge(ProblemError):
-    """The request body is larger than the API reads."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"the request body may hold at most {max_bytes} bytes")
+def _too_large(max_bytes: int) -> Response:
+    """The 413 problem of a body beyond the bound."""
+    problem = ProblemError(413, f"the request body may hold at most {max_bytes} bytes").problem
+    return problem_response(problem)
 
 
 class BodyLimitMiddleware:
@@ -34,7 +34,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            response = problem_response(BodyTooLarge(self.max_bytes).problem)
+            response = _too_large(self.max_bytes)
             await response(scope, receive, send)
             return
         if declared is not None or scope["method"] in _NO_BODY:
@@ -52,7 +52,7 @@ class BodyLimitMiddleware:
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
             if received > self.max_bytes:
-                response = problem_response(BodyTooLarge(self.max_bytes).problem)
+                response = _too_large(self.max_bytes)
                 await response(scope, receive, send)
                 return
             more = message.get("more_body", False)
