@@ -4,10 +4,12 @@ Commits of this process signal it directly. Commits of other processes are seen 
 polling `PRAGMA data_version` every few milliseconds, and only while somebody is waiting:
 idle subscriptions block on a condition and cost no CPU of their own.
 
-Two counters: `version` moves on every commit, `events_version` only on commits that may have
-added events. Catch-up subscriptions wait for the second, so the bookkeeping commits of the
-subscription groups (claims, acknowledgements, heartbeats) do not send every subscription of
-the process to read an empty page.
+Three counters: `version` moves on every commit, `events_version` only on commits that may
+have added events, `signals_version` on commits that give waiters work without adding events
+(a subscription group handing events to other consumers, an operator changing a group): such a
+commit also bumps the `change_signals` row (`signal_change`) so that other processes see it.
+Catch-up subscriptions wait for new events and group consumers for new events or a signal, so
+the bookkeeping commits of the groups (claims, acknowledgements, heartbeats) wake nobody.
 """
 
 from __future__ import annotations
@@ -21,6 +23,19 @@ from typing import ClassVar
 
 POLL_INTERVAL_S = 0.002
 
+#: Bumped inside a transaction whose commit gives other processes' waiters work without adding
+#: events; the table is the event store's (`schema.DDL`).
+_SIGNAL = (
+    "INSERT INTO change_signals (channel, counter) VALUES ('wake', 1) "
+    "ON CONFLICT (channel) DO UPDATE SET counter = counter + 1"
+)
+
+
+def signal_change(conn: sqlite3.Connection) -> None:
+    """Mark the open write transaction of `conn` as one that wakes waiters of every process
+    (`ChangeNotifier.signals_version`); this process still calls `changed(signal=True)`."""
+    conn.execute(_SIGNAL)
+
 
 class ChangeNotifier:
     """Counts commits to one database; subscribers wait for the count to move."""
@@ -33,6 +48,7 @@ class ChangeNotifier:
         self._cond = threading.Condition()
         self._version = 0
         self._events_version = 0
+        self._signals_version = 0
         self._waiters = 0
         self._users = 0
         self._closed = False
@@ -83,12 +99,20 @@ class ChangeNotifier:
         *before* reading the events."""
         return self._events_version
 
-    def changed(self, *, events: bool = True) -> None:
-        """Signal a commit made by this process; `events=False` when it added none."""
+    @property
+    def signals_version(self) -> int:
+        """A number that changes after every commit made with `signal_change`."""
+        return self._signals_version
+
+    def changed(self, *, events: bool = True, signal: bool = False) -> None:
+        """Signal a commit made by this process; `events=False` when it added none,
+        `signal=True` when it was made with `signal_change`."""
         with self._cond:
             self._version += 1
             if events:
                 self._events_version += 1
+            if signal:
+                self._signals_version += 1
             if self._waiters:
                 self._cond.notify_all()
 
@@ -99,6 +123,13 @@ class ChangeNotifier:
     def wait_for_events(self, since: int, timeout: float) -> bool:
         """Block until the events version differs from `since`; False on timeout or close."""
         return self._wait(lambda: self._events_version != since, timeout)
+
+    def wait_for_work(self, events_since: int, signals_since: int, timeout: float) -> bool:
+        """Block until new events or a signal (see the versions); False on timeout or close."""
+        return self._wait(
+            lambda: self._events_version != events_since or self._signals_version != signals_since,
+            timeout,
+        )
 
     def _wait(self, moved: Callable[[], bool], timeout: float) -> bool:
         with self._cond:
@@ -135,15 +166,15 @@ class ChangeNotifier:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             (last,) = conn.execute("PRAGMA data_version").fetchone()
-            head = _head(conn)
+            head, signals = _head(conn), _signals(conn)
             while not self._closed:
                 if self._waiters == 0:
                     self._someone_waits.clear()
                     # Re-check after clearing, so a waiter arriving in between is not missed.
                     if self._waiters == 0:
                         self._someone_waits.wait()
-                    # `last` and `head` are kept from before the idle spell: a commit made
-                    # while nobody waited costs one spurious wake-up, never a missed one.
+                    # `last`, `head` and `signals` are kept from before the idle spell: a commit
+                    # made while nobody waited costs one spurious wake-up, never a missed one.
                     continue
                 time.sleep(POLL_INTERVAL_S)
                 (current,) = conn.execute("PRAGMA data_version").fetchone()
@@ -151,9 +182,12 @@ class ChangeNotifier:
                     last = current
                     # Read after the change was seen, so it covers that commit: a new head
                     # means new events (positions only grow); the same head means none.
-                    new_head = _head(conn)
-                    self.changed(events=new_head is None or new_head != head)
-                    head = new_head
+                    new_head, new_signals = _head(conn), _signals(conn)
+                    self.changed(
+                        events=new_head is None or new_head != head,
+                        signal=new_signals is None or new_signals != signals,
+                    )
+                    head, signals = new_head, new_signals
         finally:
             conn.close()
 
@@ -166,3 +200,13 @@ def _head(conn: sqlite3.Connection) -> int | None:
     except sqlite3.Error:
         return None
     return -1 if found is None else int(found)
+
+
+def _signals(conn: sqlite3.Connection) -> int | None:
+    """The `change_signals` counter; None when unknown (the read failed), which counts as a
+    signal."""
+    try:
+        (found,) = conn.execute("SELECT COALESCE(MAX(counter), 0) FROM change_signals").fetchone()
+    except sqlite3.Error:
+        return None
+    return int(found)

@@ -16,6 +16,8 @@ SCHEMA_VERSION = 1
 # `events.position` is the commit position in `$all`: SQLite hands out max + 1 under the write
 # lock, so positions follow commit order and a catch-up reader never skips an event. Event ids
 # have no index of their own: an append checks ids only within its stream (see WriteTx).
+# `change_signals` counts commits that give other processes' waiters work without adding events
+# (see `notifier.signal_change`).
 DDL = """
 CREATE TABLE IF NOT EXISTS streams (
     id              INTEGER PRIMARY KEY,
@@ -37,6 +39,10 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at  INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, revision);
+CREATE TABLE IF NOT EXISTS change_signals (
+    channel TEXT    PRIMARY KEY,
+    counter INTEGER NOT NULL
+);
 """
 
 EVENT_COLUMNS = (

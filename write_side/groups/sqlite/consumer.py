@@ -21,8 +21,8 @@ from write_side.groups.errors import (
 from write_side.groups.model import NACK_ACTIONS, DeliveredEvent, GroupSettings, NackAction
 from write_side.groups.port import GroupConsumer
 from write_side.groups.sqlite.database import GroupDatabase
-from write_side.groups.sqlite.dispatch import GroupTx
-from write_side.groups.sqlite.rows import GroupRow, parse_settings
+from write_side.groups.sqlite.dispatch import MAX_SCAN_PAGES, GroupTx, page_of_all
+from write_side.groups.sqlite.rows import GroupRow, parse_filter, parse_settings
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ class SqliteGroupConsumer(GroupConsumer):
         self._park: list[int] = []
         self._pending_since: float | None = None
         self._last_seq = 0
+        self._scanned = -1
+        """On `$all`: the position up to which the probe found nothing for the group beyond
+        its cursor (the cursor is moved there with the next write, not by a write of its own)."""
         self._id = self._join()
         self._last_write = time.monotonic()
         self._keeper = threading.Thread(
@@ -129,7 +132,8 @@ class SqliteGroupConsumer(GroupConsumer):
                     self._buffered.discard(position)
                     self._held[delivered.id] = position
                     return delivered
-                seen = self._db.notifier.version
+                notifier = self._db.notifier
+                seen = notifier.events_version, notifier.signals_version
                 wait_s = self._refill()
                 if self._buffer:
                     continue
@@ -138,7 +142,9 @@ class SqliteGroupConsumer(GroupConsumer):
                 if left <= 0:
                     return None
                 wait_s = min(wait_s, left)
-            self._db.notifier.wait_for_change(seen, wait_s)
+            # New events, or a signal (events handed over, the group changed); the commits
+            # of acknowledgements and heartbeats wake nobody.
+            self._db.notifier.wait_for_work(*seen, wait_s)
 
     def _refill(self) -> float:
         """Send what is pending and take the events stamped for this consumer; else how long
@@ -177,7 +183,7 @@ class SqliteGroupConsumer(GroupConsumer):
         )
         with self._db.read() as conn:
             found = conn.execute(
-                "SELECT g.cursor, g.settings, "
+                "SELECT g.cursor, g.settings, g.filter, "
                 "EXISTS (SELECT 1 FROM subscription_group_messages "
                 "WHERE consumer_id = :consumer AND seq > :seq), "
                 "EXISTS (SELECT 1 FROM subscription_group_messages "
@@ -194,19 +200,44 @@ class SqliteGroupConsumer(GroupConsumer):
                     "stream": self._stream_name,
                 },
             ).fetchone()
-        if found is None:
-            raise GroupNotFound(self._group_name, self._stream_name)
-        cursor, settings_text, mine, waiting, next_deadline, oldest_seen, head = found
-        self._settings = parse_settings(settings_text)
-        now = self._db.now_us()
-        work = (
-            bool(mine)
-            or bool(waiting)
-            or (next_deadline is not None and next_deadline <= now)
-            or (head is not None and head > cursor)
-            or (oldest_seen is not None and oldest_seen < now - liveness_us(self._settings))
-        )
+            if found is None:
+                raise GroupNotFound(self._group_name, self._stream_name)
+            cursor, settings_text, filter_text, mine, waiting, next_deadline, oldest_seen, head = (
+                found
+            )
+            self._settings = parse_settings(settings_text)
+            now = self._db.now_us()
+            work = (
+                bool(mine)
+                or bool(waiting)
+                or (next_deadline is not None and next_deadline <= now)
+                or (oldest_seen is not None and oldest_seen < now - liveness_us(self._settings))
+            )
+            if not work and head is not None and head > cursor:
+                work = self._new_events_wanted(conn, filter_text, cursor, head)
         return _Probe(work, self._wait_until(next_deadline))
+
+    def _new_events_wanted(
+        self, conn: sqlite3.Connection, filter_text: str | None, cursor: int, head: int
+    ) -> bool:
+        """Whether the events after the cursor hold one for the group. A stream's events all
+        are; on `$all`, the probe reads past those its filter leaves out (remembering how far),
+        so events of no interest to the group never cost it a write transaction."""
+        if self._stream_name is not None:
+            return True
+        after = max(cursor, self._scanned)
+        event_filter = parse_filter(filter_text)
+        size = self._settings.read_batch_size
+        for _ in range(MAX_SCAN_PAGES):
+            if after >= head:
+                return False
+            positions, wanted = page_of_all(conn, event_filter, after, size)
+            if wanted:
+                return True
+            if not positions:
+                return False
+            after = self._scanned = positions[-1]
+        return after < head
 
     def _wait_until(self, deadline_us: int | None) -> float:
         if deadline_us is None:
@@ -262,6 +293,8 @@ class SqliteGroupConsumer(GroupConsumer):
         if group is None:
             raise GroupNotFound(self._group_name, self._stream_name)
         self._settings = group.settings
+        if self._scanned > group.cursor:
+            group.cursor = self._scanned  # nothing for the group in between (see `_probe`)
         tx = GroupTx(conn, group, self._db.now_us())
         tx.heartbeat(self._id, self._name, self._buffer_size)
         tx.ack(self._id, self._acked, self._skipped)
@@ -274,7 +307,7 @@ class SqliteGroupConsumer(GroupConsumer):
         self._pending_since = None
         self._last_write = time.monotonic()
         if tx.woke_others or tx.wrote_events:
-            self._db.notifier.changed(events=tx.wrote_events)
+            self._db.notifier.changed(events=tx.wrote_events, signal=tx.woke_others)
 
     # -- membership ---------------------------------------------------------------------------
 

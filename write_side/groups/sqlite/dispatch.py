@@ -19,11 +19,13 @@ from dataclasses import dataclass
 import orjson
 
 from write_side.eventstore.model import (
+    EventFilter,
     NewEvent,
     RecordedEvent,
     StreamState,
     is_excluded_by_default,
 )
+from write_side.eventstore.sqlite.notifier import signal_change
 from write_side.eventstore.sqlite.schema import EVENT_COLUMNS
 from write_side.eventstore.sqlite.transaction import WriteTx, fetch_stream
 from write_side.groups.model import GroupSettings, parked_stream_name
@@ -36,7 +38,7 @@ LINK_CONTENT_TYPE = "application/octet-stream"
 
 #: Pages of `read_batch_size` events one dispatch scans at most (a selective filter may match
 #: nothing in them); the write lock is never held for a whole history.
-_MAX_PAGES = 8
+MAX_SCAN_PAGES = 8
 
 _FETCH = (
     f"SELECT m.seq, m.retry_count, {EVENT_COLUMNS} FROM subscription_group_messages m "
@@ -305,7 +307,7 @@ class GroupTx:
         settings = self.settings
         limit = min(wanted, settings.live_buffer_size)
         taken: list[int] = []
-        for page in range(_MAX_PAGES):
+        for page in range(MAX_SCAN_PAGES):
             rows, matching = self._page(settings.read_batch_size)
             if not rows:
                 break
@@ -325,18 +327,8 @@ class GroupTx:
         """The next page of the source after the cursor: every cursor value read, and the
         (cursor, position) of each event the group delivers."""
         if self.group.stream_name is None:
-            found = self.conn.execute(
-                "SELECT e.position, s.name, e.type FROM events e "
-                "JOIN streams s ON s.id = e.stream_id WHERE e.position > ? "
-                "ORDER BY e.position LIMIT ?",
-                (self.group.cursor, size),
-            ).fetchall()
-            matches = self.group.filter.matches if self.group.filter is not None else None
-            return [r[0] for r in found], [
-                (r[0], r[0])
-                for r in found
-                if not is_excluded_by_default(r[1]) and (matches is None or matches(r[1], r[2]))
-            ]
+            positions, wanted = page_of_all(self.conn, self.group.filter, self.group.cursor, size)
+            return positions, [(p, p) for p in wanted]
         stream = fetch_stream(self.conn, self.group.stream_name)
         if stream.id is None:
             return [], []
@@ -392,9 +384,12 @@ class GroupTx:
         group.uncheckpointed = 0
 
     def finish(self) -> None:
-        """Write the store's buffered rows and the group's row back."""
+        """Write the store's buffered rows and the group's row back; signal the other
+        processes when this transaction gave them events (`woke_others`)."""
         if self._writes is not None:
             self._writes.flush()
+        if self.woke_others:
+            signal_change(self.conn)
         group, totals = self.group, self.totals
         self.conn.execute(
             "UPDATE subscription_groups SET cursor = ?, checkpoint = ?, checkpointed_at = ?, "
@@ -421,3 +416,22 @@ class GroupTx:
     def wrote_events(self) -> bool:
         """True when parked events (or parked-stream metadata) were appended to the store."""
         return self._writes is not None and self._writes.buffered > 0
+
+
+def page_of_all(
+    conn: sqlite3.Connection, event_filter: EventFilter | None, after: int, size: int
+) -> tuple[list[int], list[int]]:
+    """The positions of the next `size` events of `$all` after `after`, and those of them a
+    group with `event_filter` delivers."""
+    found = conn.execute(
+        "SELECT e.position, s.name, e.type FROM events e "
+        "JOIN streams s ON s.id = e.stream_id WHERE e.position > ? "
+        "ORDER BY e.position LIMIT ?",
+        (after, size),
+    ).fetchall()
+    matches = event_filter.matches if event_filter is not None else None
+    return [r[0] for r in found], [
+        r[0]
+        for r in found
+        if not is_excluded_by_default(r[1]) and (matches is None or matches(r[1], r[2]))
+    ]

@@ -16,6 +16,7 @@ from write_side.eventstore.model import (
     StreamState,
 )
 from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.eventstore.sqlite.notifier import signal_change
 from write_side.eventstore.sqlite.transaction import StreamRow, fetch_stream
 from write_side.groups.errors import GroupAlreadyExists, GroupNotFound
 from write_side.groups.model import (
@@ -154,9 +155,10 @@ class SqliteSubscriptionGroups(SubscriptionGroups):
                 "UPDATE subscription_groups SET settings = ? WHERE source = ? AND name = ?",
                 (dump_settings(settings), stream_name or ALL_STREAMS, group_name),
             ).rowcount
+            signal_change(conn)
         if not updated:
             raise GroupNotFound(group_name, stream_name)
-        self._db.notifier.changed()
+        self._db.notifier.changed(signal=True)
 
     def delete_subscription(self, group_name: str, stream_name: str | None = None) -> None:
         with self._db.write() as conn:
@@ -164,12 +166,13 @@ class SqliteSubscriptionGroups(SubscriptionGroups):
             conn.execute("DELETE FROM subscription_group_messages WHERE group_id = ?", (group.id,))
             conn.execute("DELETE FROM subscription_group_consumers WHERE group_id = ?", (group.id,))
             conn.execute("DELETE FROM subscription_groups WHERE id = ?", (group.id,))
+            signal_change(conn)
             parked = parked_stream_name(group_name, stream_name)
             tx = GroupTx(conn, group, self._db.now_us())
             if fetch_stream(conn, parked).exists:
                 tx.store_writes().delete(parked, StreamState.ANY)
                 tx.store_writes().flush()
-        self._db.notifier.changed()
+        self._db.notifier.changed(signal=True)
 
     # -- figures ------------------------------------------------------------------------------
 
@@ -331,7 +334,8 @@ class SqliteSubscriptionGroups(SubscriptionGroups):
                 parked_name, StreamMetadata(truncate_before=links[-1][0] + 1), StreamState.ANY
             )
             tx.store_writes().flush()
-        self._db.notifier.changed()
+            signal_change(conn)
+        self._db.notifier.changed(signal=True)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -1,0 +1,103 @@
+"""What wakes a consumer of a subscription group on the SQLite store, and what it costs.
+
+Events its filter leaves out cost a waiting consumer a read, never a write transaction of the
+group; the bookkeeping commits of other groups (heartbeats, acknowledgements) wake nobody;
+a hand-over of events signals the consumers of every process.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from write_side.eventstore import EventFilter, NewEvent, StreamState
+from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.eventstore.sqlite.notifier import ChangeNotifier, signal_change
+from write_side.groups.model import DeliveredEvent, GroupSettings
+from write_side.groups.sqlite import SqliteSubscriptionGroups
+
+WANTED = EventFilter.event_types("Wanted")
+#: Heartbeats once a second (the longest interval): the test's appends take far less.
+QUIET = GroupSettings(message_timeout=60.0)
+
+
+def _group_writes(path: Path) -> tuple[int, int]:
+    """(last heartbeat, cursor) of the group's consumer and row: both move only with a write
+    transaction of the group."""
+    conn = sqlite3.connect(path)
+    try:
+        (seen,) = conn.execute("SELECT MAX(last_seen) FROM subscription_group_consumers").fetchone()
+        (cursor,) = conn.execute("SELECT cursor FROM subscription_groups").fetchone()
+        return int(seen), int(cursor)
+    finally:
+        conn.close()
+
+
+def test_events_outside_the_filter_cost_the_group_no_write(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    with SqliteEventStore(path) as store, SqliteSubscriptionGroups(store) as groups:
+        groups.create_subscription_to_all("pm", filter=WANTED, settings=QUIET)
+        consumer = groups.read_subscription_to_all("pm")
+        try:
+            assert consumer.receive(0.05) is None  # joined, found nothing
+            before = _group_writes(path)
+            received: list[DeliveredEvent | None] = []
+            reader = threading.Thread(target=lambda: received.append(consumer.receive(3.0)))
+            reader.start()
+            for n in range(30):
+                store.append(
+                    f"other-{n}", [NewEvent("Other", b"{}")], expected_version=StreamState.ANY
+                )
+            time.sleep(0.1)  # the consumer woke for each and probed
+            assert _group_writes(path) == before  # ... without writing
+            wanted = store.append(
+                "wanted-1", [NewEvent("Wanted", b"{}")], expected_version=StreamState.ANY
+            )
+            reader.join(5)
+            (event,) = received
+            assert event is not None
+            assert event.event.position == wanted
+            # The write that dispatched it moved the cursor over the events nobody wanted.
+            assert _group_writes(path)[1] == wanted
+        finally:
+            consumer.stop()
+
+
+def test_another_groups_bookkeeping_wakes_nobody_but_a_signal_does(tmp_path: Path) -> None:
+    """Commits of another connection (as another process makes them): a write without events
+    or signal leaves `wait_for_work` asleep; `signal_change` in a commit wakes it."""
+    path = tmp_path / "events.db"
+    with SqliteEventStore(path):
+        other = sqlite3.connect(path, isolation_level=None)
+        notifier = ChangeNotifier.for_file(str(path))
+        try:
+            other.execute("CREATE TABLE bookkeeping (n INTEGER)")
+            events, signals = notifier.events_version, notifier.signals_version
+            woke: list[bool] = []
+            waiting = threading.Thread(
+                target=lambda: woke.append(notifier.wait_for_work(events, signals, 0.4))
+            )
+            waiting.start()
+            time.sleep(0.05)
+            other.execute("INSERT INTO bookkeeping VALUES (1)")
+            waiting.join(5)
+            assert woke == [False]
+            events, signals = notifier.events_version, notifier.signals_version
+            waiting = threading.Thread(
+                target=lambda: woke.append(notifier.wait_for_work(events, signals, 5.0))
+            )
+            waiting.start()
+            time.sleep(0.05)
+            other.execute("BEGIN IMMEDIATE")
+            signal_change(other)
+            other.execute("COMMIT")
+            started = time.monotonic()
+            waiting.join(5)
+            assert woke == [False, True]
+            assert time.monotonic() - started < 1.0
+            assert notifier.events_version == events
+        finally:
+            other.close()
+            notifier.release()
