@@ -117,3 +117,38 @@ def _event(position: int) -> RecordedEvent:
     return RecordedEvent.from_row(
         (b"\0" * 16, "A", b"{}", b"", "application/json", "test-1", position, position, 0)
     )
+
+
+def test_subscriptions_at_one_cursor_share_a_read_of_the_tail_but_never_a_stale_one(
+    tmp_path: Path,
+) -> None:
+    """Live subscriptions woken by one commit all find it; every later commit too, although
+    they read the tail from rows kept for the others while no commit came in between."""
+    with SqliteEventStore(tmp_path / "events.db") as store:
+        subscriptions = [store.subscribe_to_all() for _ in range(6)]
+        got: list[list[int]] = [[] for _ in subscriptions]
+
+        def follow(index: int) -> None:
+            for item in subscriptions[index]:
+                assert isinstance(item, RecordedEvent)
+                got[index].append(item.position)
+
+        readers = [threading.Thread(target=follow, args=(i,)) for i in range(len(subscriptions))]
+        for reader in readers:
+            reader.start()
+        try:
+            positions = []
+            for n in range(40):
+                positions.append(
+                    store.append(
+                        f"test-{n % 3}", [NewEvent("A", b"{}")], expected_version=StreamState.ANY
+                    )
+                )
+                if n % 7 == 0:
+                    time.sleep(0.01)
+            wait_for(lambda: all(g == positions for g in got))
+        finally:
+            for subscription in subscriptions:
+                subscription.stop()
+            for reader in readers:
+                reader.join(5)

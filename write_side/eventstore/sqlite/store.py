@@ -25,6 +25,7 @@ from write_side.eventstore.model import (
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
+    RecordedRow,
     StreamMetadata,
 )
 from write_side.eventstore.port import EventStore, Subscription
@@ -40,6 +41,18 @@ from write_side.eventstore.sqlite.subscription import CatchUpSubscription
 from write_side.eventstore.sqlite.transaction import WriteTx, append_one, fetch_stream
 
 PAGE_SIZE = 2000
+_PAGE_FORWARDS = (
+    f"SELECT {EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
+    f"WHERE e.position > ? ORDER BY e.position LIMIT {PAGE_SIZE}"
+)
+_PAGE_BACKWARDS = (
+    f"SELECT {EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
+    f"WHERE e.position < ? ORDER BY e.position DESC LIMIT {PAGE_SIZE}"
+)
+#: A page of `$all` shorter than this is a tail page, kept for the other readers at its cursor
+#: (`_rows_after`); the last few such pages are kept.
+_TAIL_PAGE = 64
+_TAIL_PAGES_KEPT = 8
 #: Least time between two reads of a live subscription (see `SqliteEventStore`).
 LIVE_BATCH_WINDOW_S = 0.01
 
@@ -87,6 +100,8 @@ class SqliteEventStore(EventStore):
         self._closed = False
         self._lock = threading.RLock()
         self._idle_readers: list[sqlite3.Connection] = []
+        self._tail: dict[int, tuple[int, list[RecordedRow]]] = {}
+        self._tail_lock = threading.Lock()
         if self._memory:
             self._writer = connect(":memory:", synchronous=synchronous)
             self._notifier = ChangeNotifier.private()
@@ -262,17 +277,11 @@ class SqliteEventStore(EventStore):
         self, cursor: int, backwards: bool, filter: EventFilter | None, include_system: bool
     ) -> tuple[list[RecordedEvent], int | None]:
         """One page of `$all` strictly after (or before) `cursor`, and the last position read."""
-        order = (
-            "e.position < ? ORDER BY e.position DESC"
-            if backwards
-            else "e.position > ? ORDER BY e.position"
-        )
-        with self._reading() as conn:
-            rows = conn.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
-                f"WHERE {order} LIMIT {PAGE_SIZE}",
-                (cursor,),
-            ).fetchall()
+        if backwards:
+            with self._reading() as conn:
+                rows = conn.execute(_PAGE_BACKWARDS, (cursor,)).fetchall()
+        else:
+            rows = self._rows_after(cursor)
         if not rows:
             return [], None
         # One comprehension per case, the tests inlined: this runs for every event of a read.
@@ -289,6 +298,29 @@ class SqliteEventStore(EventStore):
             if (include_system or not r[5].startswith(HIDDEN_STREAM_PREFIXES))
             and (search(r[subject]) is not None) == wanted
         ], last
+
+    def _rows_after(self, cursor: int) -> list[RecordedRow]:
+        """The rows of the page of `$all` after `cursor`, shared by the readers at that cursor.
+
+        On the live tail every subscription of the process is at the same cursor and wakes on
+        the same commit: the first to ask reads the page, the others take the same rows as
+        long as no commit came in between (the notifier's events version is unchanged, and it
+        is read before the rows are, so the rows hold every commit it counts). History pages
+        are not kept: only a short tail page is.
+        """
+        version = self._notifier.events_version
+        with self._tail_lock:
+            kept = self._tail.get(cursor)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        with self._reading() as conn:
+            rows: list[RecordedRow] = conn.execute(_PAGE_FORWARDS, (cursor,)).fetchall()
+        if len(rows) < _TAIL_PAGE:
+            with self._tail_lock:
+                self._tail[cursor] = (version, rows)
+                while len(self._tail) > _TAIL_PAGES_KEPT:
+                    del self._tail[next(iter(self._tail))]
+        return rows
 
     def get_stream_metadata(self, stream: str) -> tuple[StreamMetadata, int | None]:
         check_stream_name(stream)
