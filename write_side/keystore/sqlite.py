@@ -38,6 +38,7 @@ class SqliteKeyStore(KeyStore):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         self._conn().execute(_DDL)
 
     def __repr__(self) -> str:
@@ -60,11 +61,14 @@ class SqliteKeyStore(KeyStore):
         conn = self._conn()
         # A new subject's key in one durable statement; RETURNING gives nothing when the row
         # was there already (made by another writer, or forgotten), which the read then tells.
-        made = conn.execute(
-            "INSERT INTO personal_keys (subject, key, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (subject) DO NOTHING RETURNING key",
-            (str(subject), os.urandom(KEY_BYTES), datetime.now(UTC).isoformat()),
-        ).fetchone()
+        # The threads of this process take turns first: a writer waiting in SQLite's busy
+        # handler sleeps 1 to 100 ms a try, one waiting on the lock starts as soon as it is free.
+        with self._writing:
+            made = conn.execute(
+                "INSERT INTO personal_keys (subject, key, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (subject) DO NOTHING RETURNING key",
+                (str(subject), os.urandom(KEY_BYTES), datetime.now(UTC).isoformat()),
+            ).fetchone()
         if made is not None:
             return bytes(made[0])
         found = conn.execute(
@@ -86,6 +90,11 @@ class SqliteKeyStore(KeyStore):
     def forget(self, subject: UUID) -> bool:
         now = datetime.now(UTC).isoformat()
         conn = self._conn()
+        with self._writing:
+            return self._forget(conn, subject, now)
+
+    @staticmethod
+    def _forget(conn: sqlite3.Connection, subject: UUID, now: str) -> bool:
         conn.execute("BEGIN IMMEDIATE")
         try:
             changed = conn.execute(
