@@ -53,6 +53,7 @@ _PAGE_BACKWARDS = (
 #: (`_rows_after`); the last few such pages are kept.
 _TAIL_PAGE = 64
 _TAIL_PAGES_KEPT = 8
+_TAIL_SHARED_FOR_S = 0.005
 #: Least time between two reads of a live subscription (see `SqliteEventStore`).
 LIVE_BATCH_WINDOW_S = 0.01
 
@@ -100,7 +101,7 @@ class SqliteEventStore(EventStore):
         self._closed = False
         self._lock = threading.RLock()
         self._idle_readers: list[sqlite3.Connection] = []
-        self._tail: dict[int, tuple[int, list[RecordedRow]]] = {}
+        self._tail: dict[int, tuple[int, float, list[RecordedRow]]] = {}
         self._tail_lock = threading.Lock()
         if self._memory:
             self._writer = connect(":memory:", synchronous=synchronous)
@@ -274,14 +275,21 @@ class SqliteEventStore(EventStore):
                     return
 
     def _page(
-        self, cursor: int, backwards: bool, filter: EventFilter | None, include_system: bool
+        self,
+        cursor: int,
+        backwards: bool,
+        filter: EventFilter | None,
+        include_system: bool,
+        *,
+        shared: bool = False,
     ) -> tuple[list[RecordedEvent], int | None]:
-        """One page of `$all` strictly after (or before) `cursor`, and the last position read."""
+        """One page of `$all` strictly after (or before) `cursor`, and the last position read;
+        `shared` for a subscription's read (see `_rows_after`)."""
         if backwards:
             with self._reading() as conn:
                 rows = conn.execute(_PAGE_BACKWARDS, (cursor,)).fetchall()
         else:
-            rows = self._rows_after(cursor)
+            rows = self._rows_after(cursor) if shared else self._read_after(cursor)
         if not rows:
             return [], None
         # One comprehension per case, the tests inlined: this runs for every event of a read.
@@ -303,23 +311,30 @@ class SqliteEventStore(EventStore):
         """The rows of the page of `$all` after `cursor`, shared by the readers at that cursor.
 
         On the live tail every subscription of the process is at the same cursor and wakes on
-        the same commit: the first to ask reads the page, the others take the same rows as
-        long as no commit came in between (the notifier's events version is unchanged, and it
-        is read before the rows are, so the rows hold every commit it counts). History pages
-        are not kept: only a short tail page is.
+        the same commit: the first to ask reads the page, the others take the same rows while
+        no commit came in between (the notifier's events version is unchanged, and it is read
+        before the rows are, so the rows hold every commit it counts) and for a few
+        milliseconds at most (a commit of another process is counted only once the notifier's
+        poller sees it). A subscription waits for the version to move after its read, so rows
+        that miss such a commit cost it nothing; plain reads (`read_all`) never share. History
+        pages are not kept: only a short tail page is.
         """
-        version = self._notifier.events_version
+        version, now = self._notifier.events_version, time.monotonic()
         with self._tail_lock:
             kept = self._tail.get(cursor)
-        if kept is not None and kept[0] == version:
-            return kept[1]
-        with self._reading() as conn:
-            rows: list[RecordedRow] = conn.execute(_PAGE_FORWARDS, (cursor,)).fetchall()
+        if kept is not None and kept[0] == version and now - kept[1] < _TAIL_SHARED_FOR_S:
+            return kept[2]
+        rows = self._read_after(cursor)
         if len(rows) < _TAIL_PAGE:
             with self._tail_lock:
-                self._tail[cursor] = (version, rows)
+                self._tail[cursor] = (version, now, rows)
                 while len(self._tail) > _TAIL_PAGES_KEPT:
                     del self._tail[next(iter(self._tail))]
+        return rows
+
+    def _read_after(self, cursor: int) -> list[RecordedRow]:
+        with self._reading() as conn:
+            rows: list[RecordedRow] = conn.execute(_PAGE_FORWARDS, (cursor,)).fetchall()
         return rows
 
     def get_stream_metadata(self, stream: str) -> tuple[StreamMetadata, int | None]:
@@ -357,7 +372,7 @@ class SqliteEventStore(EventStore):
             start = 0 if from_position is None else from_position
 
         def read_page(cursor: int) -> tuple[list[RecordedEvent], int | None, int | None]:
-            events, last = self._page(cursor, False, filter, include_system)
+            events, last = self._page(cursor, False, filter, include_system, shared=True)
             return events, last, last
 
         return CatchUpSubscription(
