@@ -69,6 +69,7 @@ class GroupTx:
         self.woke_others = False
         """True when this transaction gave events to other consumers or back to the group."""
         self._writes: WriteTx | None = None
+        self._source_has_more = False
 
     @property
     def settings(self) -> GroupSettings:
@@ -298,7 +299,17 @@ class GroupTx:
             [(n, c) for c, n in per_consumer.items()],
         )
         self.totals.delivered += len(chosen)
-        self.woke_others = self.woke_others or any(c != dispatcher for c in per_consumer)
+        # Others are told when they got events, and when they have room while the source
+        # may hold more than this dispatch took (it takes a bounded slice): the consumers
+        # of other processes wait for new events or a signal, and the backlog is neither.
+        left_for_others = any(
+            space > per_consumer.get(c, 0) for c, space in free if c != dispatcher
+        )
+        self.woke_others = (
+            self.woke_others
+            or any(c != dispatcher for c in per_consumer)
+            or (self._source_has_more and left_for_others)
+        )
 
     def _take_new(self, wanted: int) -> list[int]:
         """Positions of up to `wanted` new events of the source; moves the cursor past them."""
@@ -307,9 +318,11 @@ class GroupTx:
         settings = self.settings
         limit = min(wanted, settings.live_buffer_size)
         taken: list[int] = []
+        self._source_has_more = True  # until a page comes back short
         for page in range(MAX_SCAN_PAGES):
             rows, matching = self._page(settings.read_batch_size)
             if not rows:
+                self._source_has_more = False
                 break
             if page == 0 and len(rows) == settings.read_batch_size:
                 limit = min(wanted, settings.history_buffer_size)  # catching up
@@ -320,6 +333,7 @@ class GroupTx:
                     return taken
             self.group.cursor = rows[-1]
             if len(rows) < settings.read_batch_size:
+                self._source_has_more = False
                 break
         return taken
 
