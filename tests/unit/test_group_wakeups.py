@@ -17,6 +17,8 @@ from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.eventstore.sqlite.notifier import ChangeNotifier, signal_change
 from write_side.groups.model import DeliveredEvent, GroupSettings
 from write_side.groups.sqlite import SqliteSubscriptionGroups
+from write_side.groups.sqlite.dispatch import GroupTx
+from write_side.groups.sqlite.rows import GroupRow
 
 WANTED = EventFilter.event_types("Wanted")
 #: Heartbeats once a second (the longest interval): the test's appends take far less.
@@ -101,3 +103,40 @@ def test_another_groups_bookkeeping_wakes_nobody_but_a_signal_does(tmp_path: Pat
         finally:
             other.close()
             notifier.release()
+
+
+def test_a_dispatch_leaving_a_backlog_signals_consumers_with_room(tmp_path: Path) -> None:
+    """One dispatch takes a bounded slice; when more is left and another consumer has room,
+    the transaction signals (other processes' consumers wait for events or a signal only)."""
+    with (
+        SqliteEventStore(tmp_path / "events.db") as store,
+        SqliteSubscriptionGroups(store) as groups,
+    ):
+        for n in range(30):
+            store.append(f"test-{n}", [NewEvent("A", b"{}")], expected_version=StreamState.ANY)
+        slice_of_ten = GroupSettings(
+            read_batch_size=10, live_buffer_size=10, history_buffer_size=10
+        )
+        groups.create_subscription_to_all("backlog", settings=slice_of_ten)
+        first = groups.read_subscription_to_all("backlog", event_buffer_size=100)
+        second = groups.read_subscription_to_all("backlog", event_buffer_size=100)
+        try:
+            woke = [_dispatch(groups, "backlog", first) for _ in range(4)]
+        finally:
+            first.stop()
+            second.stop()
+    # 30 events in slices of 10: the third takes the last ten without reading past them (one
+    # spurious signal at most), the fourth finds the source at its end and gives nothing.
+    assert woke == [True, True, True, False]
+
+
+def _dispatch(groups: SqliteSubscriptionGroups, name: str, dispatcher: object) -> bool:
+    """Run one dispatch as `dispatcher` (everything to it: DispatchToSingle); did it signal?"""
+    database = groups._db  # the adapter's own transaction, under test
+    with database.write() as conn:
+        group = GroupRow.load(conn, "name = ?", (name,))
+        assert group is not None
+        tx = GroupTx(conn, group, database.now_us())
+        tx.dispatch(dispatcher._id)  # type: ignore[attr-defined]
+        tx.finish()
+    return tx.woke_others
