@@ -18,7 +18,8 @@ class GroupDatabase:
     """One connection to the store's file, shared (in turns) by every group user of a process.
 
     On a file, the groups open a connection of their own beside the store's and use the
-    process's change notifier for that file, so idle consumers sleep until any process commits.
+    process's change notifier for that file, so idle consumers sleep until a process appends
+    events or signals a hand-over (`notifier.signal_change`).
     Group state is committed with `synchronous=NORMAL`: a power cut may lose the last claims
     or acknowledgements, which only means events delivered again (delivery is at least once).
     In memory there is one connection, the store's, so the groups take turns with the store
