@@ -166,7 +166,7 @@ class ChangeNotifier:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             (last,) = conn.execute("PRAGMA data_version").fetchone()
-            head, signals = _head(conn), _signals(conn)
+            head, signals = _marks(conn)
             while not self._closed:
                 if self._waiters == 0:
                     self._someone_waits.clear()
@@ -182,7 +182,7 @@ class ChangeNotifier:
                     last = current
                     # Read after the change was seen, so it covers that commit: a new head
                     # means new events (positions only grow); the same head means none.
-                    new_head, new_signals = _head(conn), _signals(conn)
+                    new_head, new_signals = _marks(conn)
                     self.changed(
                         events=new_head is None or new_head != head,
                         signal=new_signals is None or new_signals != signals,
@@ -192,21 +192,15 @@ class ChangeNotifier:
             conn.close()
 
 
-def _head(conn: sqlite3.Connection) -> int | None:
-    """The highest position in `$all`; -1 before the first event, None when unknown (no
-    table yet, or the read failed), which counts as new events."""
+def _marks(conn: sqlite3.Connection) -> tuple[int | None, int | None]:
+    """The highest position in `$all` (-1 before the first event) and the `change_signals`
+    counter, in one read; None for what is unknown (no table yet, or the read failed), which
+    counts as a change."""
     try:
-        (found,) = conn.execute("SELECT MAX(position) FROM events").fetchone()
+        head, signals = conn.execute(
+            "SELECT (SELECT MAX(position) FROM events), "
+            "(SELECT COALESCE(MAX(counter), 0) FROM change_signals)"
+        ).fetchone()
     except sqlite3.Error:
-        return None
-    return -1 if found is None else int(found)
-
-
-def _signals(conn: sqlite3.Connection) -> int | None:
-    """The `change_signals` counter; None when unknown (the read failed), which counts as a
-    signal."""
-    try:
-        (found,) = conn.execute("SELECT COALESCE(MAX(counter), 0) FROM change_signals").fetchone()
-    except sqlite3.Error:
-        return None
-    return int(found)
+        return None, None
+    return (-1 if head is None else int(head)), int(signals)
