@@ -3,9 +3,7 @@ whole (optionally with If-Match), added to one book at a time, and deleted."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -15,6 +13,7 @@ import pytest
 
 from read_side.queries.baskets import BASKET_CACHE_TTL, basket_key
 from tests.api.conftest import ApiStack
+from tests.api.waiting import eventually
 from write_side.catalog import ChangeBookPrice, DeleteBook, UpdateBookDetails
 from write_side.eventstore import StreamNotFound
 
@@ -64,16 +63,6 @@ def _pointers(answer: httpx.Response) -> list[str]:
     return [error["pointer"] for error in answer.json()["errors"]]
 
 
-def _eventually(check: Callable[[], T | None], *, timeout_s: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.02)
-
-
 # -- reading and replacing ----------------------------------------------------------------------
 
 
@@ -112,7 +101,7 @@ def test_a_user_fills_a_basket_and_reads_it_with_names_and_prices(api: ApiStack)
         answer = _get(api, headers, None)
         return answer if answer.status_code == 200 else None
 
-    cached = _eventually(served)
+    cached = eventually(served, "the cached basket is served")
     assert cached.json() == basket
     assert cached.headers["ETag"] == '"2"'
 
@@ -360,7 +349,7 @@ def test_a_cached_answer_of_an_older_shape_is_read_from_the_tables(api: ApiStack
     user_id, headers = api.user()
     put = _put(api, headers, _items((book, 1)))
     fresh = _get(api, headers, put.headers["X-Event-Position"]).json()
-    _eventually(lambda: api.platform.cache.get(basket_key(user_id)))
+    eventually(lambda: api.platform.cache.get(basket_key(user_id)), "the basket is cached")
 
     older = {key: value for key, value in fresh.items() if key != "version"}
     api.platform.cache.set(basket_key(user_id), orjson.dumps(older), ttl=BASKET_CACHE_TTL)

@@ -3,9 +3,7 @@ an admin deletes one; a feedback on a missing or deleted book is accepted, then 
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -13,6 +11,7 @@ import orjson
 import pytest
 
 from tests.api.conftest import ApiStack
+from tests.api.waiting import eventually
 from write_side.catalog import DeleteBook
 from write_side.eventstore import EventFilter, StreamNotFound
 
@@ -56,17 +55,6 @@ def _events(api: ApiStack, stream: str) -> list[str]:
         return [event.type for event in api.platform.store.read_stream(stream)]
     except StreamNotFound:
         return []
-
-
-def _eventually(check: Callable[[], T | None], *, timeout_s: float = 15.0) -> T:
-    """The first truthy answer of `check` (the worker's process managers run beside us)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "the process did not act in time"
-        time.sleep(0.02)
 
 
 # -- rating and reading --------------------------------------------------------------------------
@@ -283,7 +271,7 @@ def _rejection(api: ApiStack, feedback_id: str) -> dict[str, Any]:
             return None
         return {"position": last.position, **orjson.loads(last.data)}
 
-    return _eventually(rejected)
+    return eventually(rejected, "the process rejects the feedback")
 
 
 def test_a_feedback_on_a_missing_book_is_accepted_then_rejected(api: ApiStack) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,21 +17,10 @@ from pydantic import SecretStr
 from api.settings import Settings
 from api.web.app import create_app
 from tests.api.conftest import JWT_SECRET, ApiStack
+from tests.api.waiting import eventually
 from write_side.catalog import CreateCategory
 
 WAIT_S = 60.0
-
-
-def _eventually(probe: Callable[[], Any], what: str) -> Any:
-    """The first truthy answer of `probe` within WAIT_S (the worker runs in its own thread)."""
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {WAIT_S} s: {what}")
-        time.sleep(0.05)
 
 
 def _sql_projections(api: ApiStack) -> list[str]:
@@ -52,8 +41,10 @@ def test_health_answers_ok(embedded_api: ApiStack) -> None:
 def test_ready_once_the_worker_has_applied_the_events(api: ApiStack) -> None:
     api.book()
 
-    answer = _eventually(
-        lambda: (found := api.client.get("/ready")).status_code == 200 and found, "ready"
+    answer = eventually(
+        lambda: (found := api.client.get("/ready")).status_code == 200 and found,
+        "ready",
+        timeout_s=WAIT_S,
     )
 
     body = answer.json()
@@ -170,7 +161,7 @@ def test_projections_show_each_sql_projections_status(api: ApiStack) -> None:
         done = catalog["state"] == "live" and catalog["checkpoint"] >= created.position
         return items if done else None
 
-    items = _eventually(caught_up, "book_catalog live past the new book")
+    items = eventually(caught_up, "book_catalog live past the new book", timeout_s=WAIT_S)
 
     assert sorted(items) == _sql_projections(api)
     catalog = items["book_catalog"]
@@ -184,7 +175,9 @@ def test_projections_show_each_sql_projections_status(api: ApiStack) -> None:
 
 def test_groups_list_the_persistent_subscription_groups(embedded_api: ApiStack) -> None:
     api = embedded_api
-    expected = _eventually(api.platform.groups.list_subscriptions, "the worker's groups")
+    expected = eventually(
+        api.platform.groups.list_subscriptions, "the worker's groups", timeout_s=WAIT_S
+    )
 
     answer = api.client.get("/api/v1/groups", headers=api.admin())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import pytest
 
 from read_side.cache import ORDER_PLACEMENT_LOCK
 from tests.api.conftest import ApiStack
+from tests.api.waiting import eventually
 from write_side.basket import BasketLine, UpdateBasket
 from write_side.catalog import SetBookStock
 from write_side.catalog.events import BookStatus
@@ -92,16 +92,6 @@ def orders_placed_by(api: ApiStack, buyer_id: uuid.UUID) -> list[str]:
     """The order streams that have an `OrderPlaced` of this buyer, from the event store."""
     placed = api.platform.store.read_all(filter=EventFilter.event_types("OrderPlaced"))
     return [e.stream for e in placed if orjson.loads(e.data)["buyer_id"] == str(buyer_id)]
-
-
-def eventually(look: Callable[[], T | None], what: str, timeout_s: float = 30.0) -> T:
-    """What `look` finds, once it finds something (the worker settles flows on its own)."""
-    deadline = time.monotonic() + timeout_s
-    while (found := look()) is None or found is False:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.05)
-    return found
 
 
 def checked_out(api: ApiStack, placed: Placed) -> None:
