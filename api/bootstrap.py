@@ -28,10 +28,14 @@ from write_side.keystore import open_key_store
 from write_side.registry import REGISTRY
 
 
-def event_store(settings: Settings) -> EventStore:
-    """The event store the settings name (the embedded SQLite file by default)."""
+def event_store(settings: Settings, *, live_window_s: float | None = None) -> EventStore:
+    """The event store the settings name (the embedded SQLite file by default).
+
+    `live_window_s`: the least time between two reads of a live subscription of the embedded
+    store (its default when None); a worker passes `settings.worker_live_window_s`.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_event_store(settings.event_store)
+    return open_event_store(settings.event_store, live_batch_window_s=live_window_s)
 
 
 def key_store(settings: Settings) -> KeyStore:

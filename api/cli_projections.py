@@ -17,6 +17,7 @@ from api.settings import load_settings
 from pipelines import dead_letters
 from pipelines.overview import projection_status
 from pipelines.rebuild import RebuildProgress, rebuild
+from pipelines.runner import RunnerSettings
 from pipelines.worker import Assignment, Service, Worker
 
 projections_app = typer.Typer(
@@ -51,8 +52,9 @@ def worker(
     settings = load_settings()
     names = bootstrap.projections(projection) if projection or not group else []
     with_services = bool(group) or not projection
+    window = settings.worker_live_window_s
     with (
-        bootstrap.event_store(settings) as store,
+        bootstrap.event_store(settings, live_window_s=window) as store,
         closing(bootstrap.key_store(settings)) as keys,
         closing(bootstrap.cache(settings)) as cache,
         bootstrap.subscription_groups(store) as groups,
@@ -74,6 +76,7 @@ def worker(
         runner = Worker(
             store,
             [Assignment(p, targets[p.target_kind]) for p in chosen],
+            settings=RunnerSettings(live_batch_window_s=window),
             groups=groups,
             services=services,
         )
@@ -143,8 +146,9 @@ def rebuild_projection(
     """Build NAME again from position 0 beside the live build, then switch to it atomically."""
     settings = load_settings()
     bootstrap.projections([name])  # an unknown name fails before anything opens
+    window = settings.worker_live_window_s
     with (
-        bootstrap.event_store(settings) as store,
+        bootstrap.event_store(settings, live_window_s=window) as store,
         closing(bootstrap.key_store(settings)) as keys,
         closing(bootstrap.cache(settings)) as cache,
         bootstrap.targets(settings, {bootstrap.projections([name])[0].target_kind}) as targets,
@@ -211,8 +215,9 @@ def replay_letters(
     _require_a_choice(event, all_)
     settings = load_settings()
     kinds = {p.target_kind for p in bootstrap.projections(projection)}
+    window = settings.worker_live_window_s
     with (
-        bootstrap.event_store(settings) as store,
+        bootstrap.event_store(settings, live_window_s=window) as store,
         closing(bootstrap.key_store(settings)) as keys,
         closing(bootstrap.cache(settings)) as cache,
         bootstrap.targets(settings, kinds) as targets,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     """How long a query with `X-Min-Position` waits for its query model to reach it."""
     ready_max_lag_s: float = 30.0
     """`/ready` fails while a projection's oldest unread event is older than this."""
+    worker_live_window_s: float = Field(default=0.05, ge=0.0, le=5.0)
+    """`bookworm worker`, on the live tail: how long its subscriptions let new commits gather
+    before reading them, and its projections let a batch gather before applying it. A steady
+    stream of commits then costs each projection one read and one transaction per window, not
+    one per commit; a query model shows an event up to about twice this later (0: at once)."""
     smtp_url: str | None = None
     """SMTP server for emails; unset: `.eml` files in `<data dir>/outbox/`."""
 

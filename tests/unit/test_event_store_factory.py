@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from write_side.eventstore import Capability, EventStoreUnavailable
+from write_side.eventstore import (
+    Capability,
+    CaughtUp,
+    EventStoreUnavailable,
+    NewEvent,
+    RecordedEvent,
+    StreamState,
+)
 from write_side.eventstore.esdb import EsdbEventStore
 from write_side.eventstore.factory import UnsupportedEventStore, open_event_store
 from write_side.eventstore.sqlite import SqliteEventStore
@@ -26,6 +35,31 @@ def test_relaxed_durability_is_explicit_and_drops_the_capability(tmp_path: Path)
     """`?synchronous=NORMAL` trades crash durability for speed, and says so."""
     with open_event_store(f"sqlite:///{tmp_path / 'e.db'}?synchronous=normal") as store:
         assert Capability.CRASH_DURABLE not in store.capabilities
+
+
+def test_the_live_window_is_passed_to_the_file_store(tmp_path: Path) -> None:
+    """`live_batch_window_s`: a live subscription waiting for commits reads the next one no
+    sooner than the window after its last read (one read per window on a steady stream)."""
+    window, quiet = 0.3, 0.05
+    with open_event_store(f"sqlite:///{tmp_path / 'e.db'}", live_batch_window_s=window) as store:
+        subscription = store.subscribe_to_all(include_caught_up=True)
+        got: list[tuple[object, float]] = []
+        try:
+            assert isinstance(next(subscription), CaughtUp)
+            reader = threading.Thread(
+                target=lambda: got.append((next(subscription), time.monotonic()))
+            )
+            reader.start()
+            time.sleep(quiet)  # the reader has read once more, found nothing, and waits
+            appended_at = time.monotonic()
+            store.append("a-1", [NewEvent("A", b"{}")], expected_version=StreamState.NO_STREAM)
+            reader.join(5)
+        finally:
+            subscription.stop()
+    [(event, delivered_at)] = got
+    assert isinstance(event, RecordedEvent)
+    assert event.stream == "a-1"
+    assert delivered_at - appended_at >= window - quiet - 0.05
 
 
 def test_memory_is_private_and_not_durable() -> None:

@@ -87,3 +87,14 @@ def test_importing_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None
     importlib.reload(api.settings)
     monkeypatch.setenv("BOOKWORM_DATA_DIR", "/second")
     assert api.settings.load_settings().data_dir == Path("/second")
+
+
+def test_the_worker_live_window_is_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BOOKWORM_WORKER_LIVE_WINDOW_S sets the worker's window; a negative one is refused,
+    naming the variable's field."""
+    assert load_settings().worker_live_window_s == 0.05
+    monkeypatch.setenv("BOOKWORM_WORKER_LIVE_WINDOW_S", "0")
+    assert load_settings().worker_live_window_s == 0.0
+    monkeypatch.setenv("BOOKWORM_WORKER_LIVE_WINDOW_S", "-1")
+    with pytest.raises(ValueError, match="worker_live_window_s"):
+        load_settings()

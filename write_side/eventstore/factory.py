@@ -9,6 +9,7 @@ from write_side.eventstore.errors import EventStoreError
 from write_side.eventstore.port import EventStore
 from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.eventstore.sqlite.schema import Synchronous
+from write_side.eventstore.sqlite.store import LIVE_BATCH_WINDOW_S
 
 _SYNCHRONOUS = ("FULL", "NORMAL", "OFF")
 
@@ -17,14 +18,15 @@ class UnsupportedEventStore(EventStoreError):
     """The connection string names a backend this build cannot open."""
 
 
-def open_event_store(uri: str) -> EventStore:
+def open_event_store(uri: str, *, live_batch_window_s: float | None = None) -> EventStore:
     """The adapter for `uri`.
 
     `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or `sqlite:///:memory:`, with
     an optional `?synchronous=FULL|NORMAL|OFF` (default FULL: every commit is fsynced);
     `esdb://host:2113?Tls=false`, `esdb+discover://host:2113` (a cluster, found by gossip) or
     the `kurrentdb` spellings for EventStoreDB, credentials and TLS options as esdbclient
-    reads them.
+    reads them. `live_batch_window_s` (embedded store only; default `LIVE_BATCH_WINDOW_S`) is
+    the least time between two reads of a live subscription (see `SqliteEventStore`).
     """
     parts = urlsplit(uri)
     if parts.scheme == "sqlite":
@@ -37,7 +39,10 @@ def open_event_store(uri: str) -> EventStore:
             raise UnsupportedEventStore(
                 f"{uri!r}: synchronous must be one of {', '.join(_SYNCHRONOUS)}"
             )
-        return SqliteEventStore(path, synchronous=cast(Synchronous, synchronous))
+        window = LIVE_BATCH_WINDOW_S if live_batch_window_s is None else live_batch_window_s
+        return SqliteEventStore(
+            path, synchronous=cast(Synchronous, synchronous), live_batch_window_s=window
+        )
     if parts.scheme in ("esdb", "esdb+discover", "kurrentdb", "kurrentdb+discover"):
         from write_side.eventstore.esdb import EsdbEventStore  # grpc loads only when asked
 
