@@ -3,9 +3,11 @@ catch-up subscription on `$all`, never from a command handler.
 
 Each published domain event becomes one event in `integration-{type}`, whose event id is the
 message id (derived from the source event's id). The recorder follows `$all` in commit order
-and records one event at a time, so the integration streams hold the messages in the order of
-their sources: per partition key, a consumer of `$all` (the broker publisher) sees them in
-the order things happened.
+and records what it has read so far in one go: each run of consecutive messages of one type is
+one append (a steady stream of feedbacks costs one commit per read, not one per feedback), and
+the runs are appended in the order of their sources. So the integration streams, and `$all`
+after them, hold the messages in the order of their sources: per partition key, a consumer of
+`$all` (the broker publisher) sees them in the order things happened.
 
 **Exactly once in the streams.** The checkpoint is not stored anywhere else: it is the largest
 `source_position` among the last events of the integration streams, read at start. Because
@@ -18,9 +20,12 @@ crash, a restart, a replay from the start or two recorders at once never write a
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import ClassVar
 
 from write_side.envelope import EventDecodeError, EventMetadata, EventRegistry, StoredEvent
@@ -38,6 +43,9 @@ from write_side.integration.mapping import SOURCE_EVENTS, IntegrationMapper
 from write_side.registry import REGISTRY
 
 log = logging.getLogger(__name__)
+
+#: Most source events recorded together (read ahead of the appends, and in one `run_once` step).
+BATCH = 500
 
 
 class IntegrationEventRecorder:
@@ -75,29 +83,25 @@ class IntegrationEventRecorder:
         Call it in `$all` order: a message whose source lies before the last one its stream
         holds counts as recorded.
         """
-        try:
-            message = self.mapper.map(stored)
-        except EventDecodeError:
-            log.exception("%s: cannot read %r; it is not published", self.name, stored)
-            return None
-        if message is None:
-            return None
-        metadata = EventMetadata.caused_by(stored, occurred_at=message.created_at, actor=self.actor)
-        new = self.registry.to_new_event(message, metadata, event_id=message.message_id)
-        appended = self._append_once(message.stream(), new, message.source_position)
-        return message if appended else None
+        appended = self.record_all([stored])
+        return appended[0] if appended else None
+
+    def record_all(self, sources: Iterable[StoredEvent]) -> list[IntegrationEvent]:
+        """`record` for consecutive source events of `$all`, in their order: each run of
+        messages of one type is one append. What was appended."""
+        messages = [m for m in (self._message(s) for s in sources) if m is not None]
+        appended: list[IntegrationEvent] = []
+        for stream, run in itertools.groupby(messages, key=lambda m: m[0].stream()):
+            appended += self._append_once(stream, list(run))
+        return appended
 
     def run_once(self, *, limit: int | None = None) -> int:
         """Record what `$all` holds after the checkpoint (at most `limit` source events); how
         many integration events were appended."""
-        appended = 0
-        for count, recorded in enumerate(
-            self.store.read_all_after(self.checkpoint(), filter=self.filter)
-        ):
-            if limit is not None and count >= limit:
-                break
-            appended += self.record(self.registry.decode(recorded)) is not None
-        return appended
+        sources = self.store.read_all_after(self.checkpoint(), filter=self.filter)
+        if limit is not None:
+            sources = itertools.islice(sources, limit)
+        return sum(len(self.record_all(self._decoded(chunk))) for chunk in _chunks(sources))
 
     def run(self, stop: threading.Event) -> None:
         """Follow `$all` from the checkpoint until `stop` is set; start again after a failure,
@@ -113,8 +117,14 @@ class IntegrationEventRecorder:
                 pause = min(pause * 2, self.restart_backoff_max_s)
 
     def _follow(self, stop: threading.Event) -> None:
+        """Record batches: whatever the subscription has delivered while the last one was
+        appended (a helper thread reads ahead into a bounded queue)."""
         subscription = self.store.subscribe_to_all(
             from_position=self.checkpoint(), filter=self.filter
+        )
+        read: queue.Queue[RecordedEvent | BaseException | None] = queue.Queue(BATCH)
+        reader = threading.Thread(
+            target=_read_ahead, args=(subscription, read), name=f"{self.name}:read", daemon=True
         )
         done = threading.Event()
         watcher = threading.Thread(
@@ -123,28 +133,51 @@ class IntegrationEventRecorder:
             name=f"{self.name}:watch",
             daemon=True,
         )
+        reader.start()
         watcher.start()
         try:
-            with subscription:
-                for item in subscription:
-                    if isinstance(item, RecordedEvent):
-                        self.record(self.registry.decode(item))
+            ended = False
+            while not ended:
+                batch, ended = _take(read)
+                self.record_all(self._decoded(batch))
         finally:
             done.set()
+            subscription.stop()
+            while reader.is_alive():  # it may wait on a full queue
+                with contextlib.suppress(queue.Empty):
+                    read.get(timeout=0.05)
 
-    def _append_once(self, stream: str, new: NewEvent, source_position: int) -> bool:
+    def _decoded(self, events: Sequence[RecordedEvent]) -> Iterator[StoredEvent]:
+        return (self.registry.decode(event) for event in events)
+
+    def _message(self, stored: StoredEvent) -> tuple[IntegrationEvent, NewEvent] | None:
+        try:
+            message = self.mapper.map(stored)
+        except EventDecodeError:
+            log.exception("%s: cannot read %r; it is not published", self.name, stored)
+            return None
+        if message is None:
+            return None
+        metadata = EventMetadata.caused_by(stored, occurred_at=message.created_at, actor=self.actor)
+        return message, self.registry.to_new_event(message, metadata, event_id=message.message_id)
+
+    def _append_once(
+        self, stream: str, run: Sequence[tuple[IntegrationEvent, NewEvent]]
+    ) -> list[IntegrationEvent]:
         while True:
             revision, last_source = self._tail(stream)
-            if source_position <= last_source:
-                return False  # recorded already: the stream holds its sources in order
+            # Recorded already, what the stream holds a later source of (sources come in order).
+            fresh = [(m, new) for m, new in run if m.source_position > last_source]
+            if not fresh:
+                return []
             expected = StreamState.NO_STREAM if revision < 0 else revision
             try:
-                self.store.append(stream, [new], expected_version=expected)
+                self.store.append(stream, [new for _, new in fresh], expected_version=expected)
             except WrongExpectedVersion:
                 self._tails.pop(stream, None)  # another recorder appended: look again
                 continue
-            self._tails[stream] = (revision + 1, source_position)
-            return True
+            self._tails[stream] = (revision + len(fresh), fresh[-1][0].source_position)
+            return [m for m, _ in fresh]
 
     def _tail(self, stream: str) -> tuple[int, int]:
         """The stream's last revision and the source position of its last message."""
@@ -164,6 +197,50 @@ class IntegrationEventRecorder:
         except StreamNotFound:
             return None
         return found[0] if found else None
+
+
+def _read_ahead(
+    subscription: Iterable[object], into: queue.Queue[RecordedEvent | BaseException | None]
+) -> None:
+    """The recorder's reader: events into `into`, then None at the end (or the error)."""
+    end: BaseException | None = None
+    try:
+        for item in subscription:
+            if isinstance(item, RecordedEvent):
+                into.put(item)
+    except BaseException as error:  # handed to the recorder's thread
+        end = error
+    into.put(end)
+
+
+def _take(
+    read: queue.Queue[RecordedEvent | BaseException | None],
+) -> tuple[list[RecordedEvent], bool]:
+    """The next event (waiting for it) and every one read meanwhile, up to `BATCH`; and
+    whether the subscription ended after them. A reader's error is raised in their place
+    once no event is left before it."""
+    batch: list[RecordedEvent] = []
+    item = read.get()
+    while isinstance(item, RecordedEvent):
+        batch.append(item)
+        if len(batch) >= BATCH:
+            return batch, False
+        try:
+            item = read.get_nowait()
+        except queue.Empty:
+            return batch, False
+    if isinstance(item, BaseException) and not batch:
+        raise item
+    if isinstance(item, BaseException):
+        read.put(item)  # the reader has ended: the queue is empty; raised by the next take
+        return batch, False
+    return batch, True
+
+
+def _chunks(events: Iterable[RecordedEvent]) -> Iterator[list[RecordedEvent]]:
+    iterator = iter(events)
+    while chunk := list(itertools.islice(iterator, BATCH)):
+        yield chunk
 
 
 def stop_on(

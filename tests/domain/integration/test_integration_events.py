@@ -5,6 +5,7 @@ with a message id derived from its source, its creation time and correlation; re
 
 from __future__ import annotations
 
+import queue
 import threading
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.domain.integration.conftest import History, published
 from write_side.domain import Repository
-from write_side.eventstore import EventStore, StreamNotFound
+from write_side.eventstore import EventStore, EventStoreClosed, RecordedEvent, StreamNotFound
 from write_side.ids import derive_id
 from write_side.integration import (
     INTEGRATION_EVENTS,
@@ -27,6 +28,7 @@ from write_side.integration import (
     OrderStatusChangedToCompleteIntegrationEvent,
     UserCheckedOutIntegrationEvent,
 )
+from write_side.integration.recorder import _take
 
 SOURCE_OF = {
     "FeedbackCreated": FeedbackCreatedIntegrationEvent,
@@ -142,6 +144,46 @@ def test_the_messages_of_one_order_keep_the_order_of_their_sources(
             "OrderStatusChangedToCancelIntegrationEvent",
         ],
     }
+
+
+def test_what_is_read_together_is_appended_in_the_order_of_its_sources(
+    history: History, recorder: IntegrationEventRecorder
+) -> None:
+    """`record_all` (what the running recorder does with each read): runs of one type are
+    appended together, and `$all` still holds every message in the order of its source."""
+    sources = sorted(
+        (event for events in history.sources.values() for event in events),
+        key=lambda event: event.position,
+    )
+
+    appended = recorder.record_all(sources)
+
+    messages = published(history)  # in $all order
+    assert [m.source_position for m in messages] == sorted(m.source_position for m in appended)
+    assert len(messages) == 10
+    assert recorder.record_all(sources) == []
+
+
+def test_the_reader_hands_over_what_it_read_then_its_end_or_error() -> None:
+    """The running recorder's queue: a take gets everything read so far; a reader's error
+    comes after the events before it, and the end of the subscription ends the takes."""
+    events = [_recorded(position) for position in (1, 2, 3)]
+    read: queue.Queue[RecordedEvent | BaseException | None] = queue.Queue()
+    for event in events[:2]:
+        read.put(event)
+    read.put(EventStoreClosed("gone"))
+    assert _take(read) == (events[:2], False)
+    with pytest.raises(EventStoreClosed):
+        _take(read)
+    read.put(events[2])
+    read.put(None)
+    assert _take(read) == ([events[2]], True)
+
+
+def _recorded(position: int) -> RecordedEvent:
+    return RecordedEvent.from_row(
+        (b"\0" * 16, "A", b"{}", b"", "application/json", "a-1", position, position, 0)
+    )
 
 
 def test_recording_again_writes_nothing_twice(
