@@ -25,6 +25,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import ClassVar
 
@@ -143,7 +144,8 @@ class IntegrationEventRecorder:
         finally:
             done.set()
             subscription.stop()
-            while reader.is_alive():  # it may wait on a full queue
+            deadline = time.monotonic() + 5
+            while reader.is_alive() and time.monotonic() < deadline:  # it may wait to put
                 with contextlib.suppress(queue.Empty):
                     read.get(timeout=0.05)
 
