@@ -80,15 +80,6 @@ def get_basket(
     return render_baskets(conn, VIEWS, [buyer_id])[buyer_id]
 
 
-def basket_json(conn: Connection, buyer_id: UUID, *, cache: Cache | None = None) -> bytes:
-    """`get_basket` as the JSON bytes the API sends (`null` when none), as cached when cached."""
-    if cache is not None:
-        cached = cache.get(basket_key(buyer_id))
-        if cached is not None:
-            return cached
-    return to_json(render_baskets(conn, VIEWS, [buyer_id])[buyer_id])
-
-
 def to_json(basket: BasketView | None) -> bytes:
     """The answer's bytes, as cached and served."""
     return NO_BASKET if basket is None else basket.model_dump_json().encode()

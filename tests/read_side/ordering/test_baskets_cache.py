@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Connection, create_engine
 
 from read_side.cache import Cache
-from read_side.queries.baskets import NO_BASKET, basket_json, basket_key, get_basket, to_json
+from read_side.queries.baskets import NO_BASKET, basket_key, get_basket, to_json
 from tests.domain.shop import lines
 from tests.read_side.ordering.world import World
 from write_side import basket
@@ -48,7 +48,6 @@ def test_the_projection_puts_each_basket_answer_in_the_cache(
     assert cached(world, ada) == to_json(from_tables)
     # Served from the cache: the empty database is never asked.
     assert get_basket(no_tables, ada, cache=world.cache) == from_tables
-    assert basket_json(no_tables, ada, cache=world.cache) == to_json(from_tables)
 
 
 def test_a_reprice_rewrites_every_cached_basket_holding_the_book(
@@ -91,7 +90,6 @@ def test_a_closed_basket_is_cached_as_none(cached_world: World, no_tables: Conne
 
     assert cached(world, ada) == NO_BASKET
     assert get_basket(no_tables, ada, cache=world.cache) is None
-    assert basket_json(no_tables, ada, cache=world.cache) == b"null"
 
 
 def test_a_miss_falls_back_to_the_tables(cached_world: World, cache: Cache) -> None:
@@ -105,7 +103,6 @@ def test_a_miss_falls_back_to_the_tables(cached_world: World, cache: Cache) -> N
     cache.delete(basket_key(ada))
 
     assert world.ask(get_basket, ada, cache=cache) == expected
-    assert world.ask(basket_json, ada, cache=cache) == to_json(expected)
     assert cached(world, ada) is None  # only the projection fills the cache
 
 
