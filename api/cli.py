@@ -60,7 +60,8 @@ def sample() -> None:
 @app.command("settings")
 def show_settings() -> None:
     """Print the effective settings (environment, `.env`, defaults), secrets masked."""
-    table = Table("setting", "value")
+    table = Table("setting")
+    table.add_column("value", overflow="fold")  # a long path or URL wraps, never cut short
     for name, value in load_settings().described().items():
         table.add_row(f"BOOKWORM_{name.upper()}", value)
     out().print(table)
