@@ -146,9 +146,8 @@ def rebuild_projection(
     """Build NAME again from position 0 beside the live build, then switch to it atomically."""
     settings = load_settings()
     bootstrap.projections([name])  # an unknown name fails before anything opens
-    window = settings.worker_live_window_s
     with (
-        bootstrap.event_store(settings, live_window_s=window) as store,
+        bootstrap.event_store(settings) as store,
         closing(bootstrap.key_store(settings)) as keys,
         closing(bootstrap.cache(settings)) as cache,
         bootstrap.targets(settings, {bootstrap.projections([name])[0].target_kind}) as targets,
@@ -215,9 +214,8 @@ def replay_letters(
     _require_a_choice(event, all_)
     settings = load_settings()
     kinds = {p.target_kind for p in bootstrap.projections(projection)}
-    window = settings.worker_live_window_s
     with (
-        bootstrap.event_store(settings, live_window_s=window) as store,
+        bootstrap.event_store(settings) as store,
         closing(bootstrap.key_store(settings)) as keys,
         closing(bootstrap.cache(settings)) as cache,
         bootstrap.targets(settings, kinds) as targets,
