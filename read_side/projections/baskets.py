@@ -22,7 +22,7 @@ from sqlalchemy import Index, delete, select
 from read_side.cache import Cache
 from read_side.projection import Projection
 from read_side.projections import baskets_tables as t
-from read_side.projections.ordering_sql import chunks, occurred_at, put_rows, stream_id
+from read_side.projections.ordering_sql import occurred_at, put_rows, stream_id
 from read_side.queries.baskets import BASKET_CACHE_TTL, basket_key, render_baskets, to_json
 from read_side.targets.sql import SqlTx
 from write_side.basket import (
@@ -42,6 +42,7 @@ from write_side.catalog import (
     BookStatus,
     BookStockStatusChanged,
 )
+from write_side.chunking import chunks
 from write_side.envelope import StoredEvent
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.registry import REGISTRY

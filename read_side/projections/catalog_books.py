@@ -30,7 +30,6 @@ from read_side.projection import Projection
 from read_side.projections import catalog_search
 from read_side.projections.catalog_events import (
     Decoded,
-    chunks,
     decode,
     insert,
     name_key,
@@ -56,6 +55,7 @@ from write_side.catalog.events import (
     PublisherCreated,
     PublisherRenamed,
 )
+from write_side.chunking import chunks
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.rating.events import FeedbackCreated, FeedbackDeleted, FeedbackRejected
 

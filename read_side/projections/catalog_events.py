@@ -3,7 +3,7 @@ the dialect-neutral SQL pieces (an upsert-capable INSERT, IN lists in chunks).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -20,7 +20,6 @@ from write_side.registry import REGISTRY
 T = TypeVar("T")
 
 #: Most values in one SQL `IN (...)` list (well under SQLite's and PostgreSQL's limits).
-CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +70,6 @@ def of_types(*classes: type[DomainEvent]) -> EventFilter:
 def insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can say ON CONFLICT, in the dialect's own spelling."""
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
-def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    """`items` in lists of at most `size` (for `IN` lists and bulk statements)."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def to_cents(amount: Decimal) -> int:

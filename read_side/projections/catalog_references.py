@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, Uuid, bindparam, delete
 
 from read_side.projection import Projection
-from read_side.projections.catalog_events import chunks, decode, insert, name_key, of_types
+from read_side.projections.catalog_events import decode, insert, name_key, of_types
 from read_side.targets.sql import SqlTx, UtcDateTime
 from write_side.catalog.events import (
     AuthorCreated,
@@ -27,6 +27,7 @@ from write_side.catalog.events import (
     PublisherDeleted,
     PublisherRenamed,
 )
+from write_side.chunking import chunks
 from write_side.envelope import DomainEvent
 from write_side.eventstore import EventFilter, RecordedEvent
 

@@ -15,8 +15,8 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, literal_column, select
 
-from read_side.projections.catalog_events import chunks
 from read_side.projections.catalog_tables import CatalogTables
+from write_side.chunking import chunks
 
 _WORD = re.compile(r"[^\W_]+")
 

@@ -27,13 +27,13 @@ from sqlalchemy import (
 from read_side.projection import Projection
 from read_side.projections.ordering_sql import (
     BuildTables,
-    chunks,
     occurred_at,
     put_rows,
     stream_id,
     table_of,
 )
 from read_side.targets.sql import SqlTx, UtcDateTime
+from write_side.chunking import chunks
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.finance import (
     BasketCheckoutConfirmed,

@@ -21,13 +21,13 @@ from read_side.projections import ordering_tables as t
 from read_side.projections.buyers_personal import ERASED, PersonalData
 from read_side.projections.ordering_sql import (
     add_rows,
-    chunks,
     occurred_at,
     put_rows,
     stream_id,
     table_of,
 )
 from read_side.targets.sql import SqlTx
+from write_side.chunking import chunks
 from write_side.domain import KeyStore
 from write_side.envelope import StoredEvent
 from write_side.eventstore import EventFilter, RecordedEvent

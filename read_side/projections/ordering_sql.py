@@ -7,7 +7,7 @@ list each, so the writer and the reader cannot disagree on a column or its type.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -22,7 +22,6 @@ from write_side.envelope import StoredEvent
 
 _CENT = Decimal("0.01")
 #: Most values bound in one `IN (...)` (SQLite allows 32,766 variables; PostgreSQL 65,535).
-CHUNK = 500
 
 T = TypeVar("T")
 
@@ -93,18 +92,6 @@ def add_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> 
         conn.execute(upsert(conn, table).on_conflict_do_nothing(), list(rows))
 
 
-def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    """`values` in lists of at most `size` (for `IN` clauses)."""
-    chunk: list[T] = []
-    for value in values:
-        chunk.append(value)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def occurred_at(stored: StoredEvent) -> datetime:
     """The business time of an event (`occurred_at`), or when it was recorded if it has none."""
     metadata = stored.metadata
@@ -117,10 +104,8 @@ def stream_id(stream: str) -> UUID:
 
 
 __all__ = [
-    "CHUNK",
     "MoneyCents",
     "add_rows",
-    "chunks",
     "occurred_at",
     "put_rows",
     "stream_id",

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, RowMapping, select
 
 from read_side.cache import Cache
 from read_side.projections.baskets_tables import VIEWS, BasketTables
-from read_side.projections.ordering_sql import chunks
+from write_side.chunking import chunks
 
 #: How long a basket's cached answer lives: a crash between a batch's commit and the cache
 #: write leaves the cached answer stale for at most this long.

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import ClassVar
 
+from write_side.chunking import chunks
 from write_side.envelope import EventDecodeError, EventMetadata, EventRegistry, StoredEvent
 from write_side.eventstore import (
     EventFilter,
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: Most source events recorded together (read ahead of the appends, and in one `run_once` step).
 BATCH = 500
+#: How often a recorder waiting for events looks at its stop signal.
+_STOP_POLL_S = 0.25
 
 
 class IntegrationEventRecorder:
@@ -102,7 +105,7 @@ class IntegrationEventRecorder:
         sources = self.store.read_all_after(self.checkpoint(), filter=self.filter)
         if limit is not None:
             sources = itertools.islice(sources, limit)
-        return sum(len(self.record_all(self._decoded(chunk))) for chunk in _chunks(sources))
+        return sum(len(self.record_all(self._decoded(chunk))) for chunk in chunks(sources, BATCH))
 
     def run(self, stop: threading.Event) -> None:
         """Follow `$all` from the checkpoint until `stop` is set; start again after a failure,
@@ -127,22 +130,13 @@ class IntegrationEventRecorder:
         reader = threading.Thread(
             target=_read_ahead, args=(subscription, read), name=f"{self.name}:read", daemon=True
         )
-        done = threading.Event()
-        watcher = threading.Thread(
-            target=stop_on,
-            args=(stop, done, subscription.stop),
-            name=f"{self.name}:watch",
-            daemon=True,
-        )
         reader.start()
-        watcher.start()
         try:
             ended = False
-            while not ended:
-                batch, ended = _take(read)
+            while not ended and not stop.is_set():
+                batch, ended = _take(read, stop)
                 self.record_all(self._decoded(batch))
         finally:
-            done.set()
             subscription.stop()
             deadline = time.monotonic() + 5
             while reader.is_alive() and time.monotonic() < deadline:  # it may wait to put
@@ -216,13 +210,19 @@ def _read_ahead(
 
 
 def _take(
-    read: queue.Queue[RecordedEvent | BaseException | None],
+    read: queue.Queue[RecordedEvent | BaseException | None], stop: threading.Event
 ) -> tuple[list[RecordedEvent], bool]:
     """The next event (waiting for it) and every one read meanwhile, up to `BATCH`; and
-    whether the subscription ended after them. A reader's error is raised in their place
-    once no event is left before it."""
+    whether to end after them: the subscription ended, or `stop` was set while waiting. A
+    reader's error is raised in their place once no event is left before it."""
+    while True:
+        try:
+            item = read.get(timeout=_STOP_POLL_S)
+            break
+        except queue.Empty:
+            if stop.is_set():
+                return [], True
     batch: list[RecordedEvent] = []
-    item = read.get()
     while isinstance(item, RecordedEvent):
         batch.append(item)
         if len(batch) >= BATCH:
@@ -237,12 +237,6 @@ def _take(
         read.put(item)  # the reader has ended: the queue is empty; raised by the next take
         return batch, False
     return batch, True
-
-
-def _chunks(events: Iterable[RecordedEvent]) -> Iterator[list[RecordedEvent]]:
-    iterator = iter(events)
-    while chunk := list(itertools.islice(iterator, BATCH)):
-        yield chunk
 
 
 def stop_on(

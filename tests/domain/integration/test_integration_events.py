@@ -172,12 +172,13 @@ def test_the_reader_hands_over_what_it_read_then_its_end_or_error() -> None:
     for event in events[:2]:
         read.put(event)
     read.put(EventStoreClosed("gone"))
-    assert _take(read) == (events[:2], False)
+    running = threading.Event()
+    assert _take(read, running) == (events[:2], False)
     with pytest.raises(EventStoreClosed):
-        _take(read)
+        _take(read, running)
     read.put(events[2])
     read.put(None)
-    assert _take(read) == ([events[2]], True)
+    assert _take(read, running) == ([events[2]], True)
 
 
 def _recorded(position: int) -> RecordedEvent:
