@@ -84,3 +84,60 @@ def test_forgetting_an_unknown_subject_blocks_it_too(key_store: KeyStore) -> Non
 
     with pytest.raises(SubjectForgotten):
         key_store.key(subject)
+
+
+def test_many_threads_making_keys_at_once_each_get_their_own(key_store: KeyStore) -> None:
+    """Concurrent first uses of different subjects (the embedded store commits them together)
+    each get a key of their own, readable afterwards; a forget among them takes effect."""
+    forgotten = uuid.uuid4()
+    key_store.key(forgotten)
+    start = threading.Barrier(9)
+    made: dict[uuid.UUID, bytes] = {}
+    errors: list[BaseException] = []
+
+    def make(count: int) -> None:
+        start.wait()
+        try:
+            for _ in range(count):
+                subject = uuid.uuid4()
+                made[subject] = key_store.key(subject)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=make, args=(25,)) for _ in range(8)]
+    threads.append(threading.Thread(target=lambda: (start.wait(), key_store.forget(forgotten))))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(made) == 200
+    assert len(set(made.values())) == 200
+    assert all(key_store.find(subject) == key for subject, key in made.items())
+    assert key_store.find(forgotten) is None
+
+
+def test_keys_made_by_concurrent_threads_are_durable(tmp_path: Path) -> None:
+    """The embedded store's shared commits are durable: a new store on the file finds them."""
+    path = tmp_path / "keys.db"
+    first = SqliteKeyStore(path)
+    subjects = [uuid.uuid4() for _ in range(64)]
+    keys: dict[uuid.UUID, bytes] = {}
+
+    def make(mine: list[uuid.UUID]) -> None:
+        for subject in mine:
+            keys[subject] = first.key(subject)
+
+    threads = [threading.Thread(target=make, args=(subjects[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first.close()
+
+    reopened = SqliteKeyStore(path)
+    try:
+        assert {subject: reopened.find(subject) for subject in subjects} == keys
+    finally:
+        reopened.close()

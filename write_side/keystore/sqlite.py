@@ -3,7 +3,8 @@
 Same table and rules as `SqlKeyStore` (which serves PostgreSQL): a key is made once per
 subject, kept apart from the events, and a forgotten subject keeps a row without a key, so its
 key is never made again. Every commit is fsynced: an event sealed with a new key must never
-outlive its key.
+outlive its key. The keys asked for by several threads at once are made in one transaction and
+one fsync (the event store's group commit), so concurrent commands do not queue for the disk.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 from write_side.domain.personal import KeyStore
+from write_side.eventstore.sqlite.group_commit import GroupCommitter
 from write_side.keystore.sql import KEY_BYTES, SubjectForgotten
 
 _DDL = """
@@ -38,8 +42,16 @@ class SqliteKeyStore(KeyStore):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writing = threading.Lock()
         self._conn().execute(_DDL)
+        # Used by the committer's leader only, one thread at a time.
+        self._writer = self._connect()
+        self._committer: GroupCommitter[_KeyTx] = GroupCommitter(
+            lambda: nullcontext(self._writer),
+            _KeyTx,
+            on_commit=lambda: None,
+            rejections=(),
+            translate=lambda error: error,
+        )
 
     def __repr__(self) -> str:
         return f"SqliteKeyStore({self._path!r})"
@@ -47,33 +59,45 @@ class SqliteKeyStore(KeyStore):
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self._path, isolation_level=None, timeout=30.0, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path, isolation_level=None, timeout=30.0, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        with self._lock:
+            self._all.append(conn)
         return conn
 
     def key(self, subject: UUID) -> bytes:
-        conn = self._conn()
         # A new subject's key in one durable statement; RETURNING gives nothing when the row
         # was there already (made by another writer, or forgotten), which the read then tells.
-        # The threads of this process take turns first: a writer waiting in SQLite's busy
-        # handler sleeps 1 to 100 ms a try, one waiting on the lock starts as soon as it is free.
-        with self._writing:
+        # The threads of this process write through the group committer: a writer waiting in
+        # SQLite's busy handler sleeps 1 to 100 ms a try, one queued there shares the next
+        # commit instead.
+        row = (str(subject), os.urandom(KEY_BYTES), datetime.now(UTC).isoformat())
+
+        def insert(conn: sqlite3.Connection) -> bytes:
             made = conn.execute(
                 "INSERT INTO personal_keys (subject, key, created_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (subject) DO NOTHING RETURNING key",
-                (str(subject), os.urandom(KEY_BYTES), datetime.now(UTC).isoformat()),
+                row,
             ).fetchone()
-        if made is not None:
-            return bytes(made[0])
-        found = conn.execute(
-            "SELECT key, forgotten_at FROM personal_keys WHERE subject = ?", (str(subject),)
-        ).fetchone()
+            return b"" if made is None else bytes(made[0])  # b"": not made (keys are 32 bytes)
+
+        made = self._committer.run(lambda tx: insert(tx.conn), alone=insert)
+        if made:
+            return made
+        found = (
+            self._conn()
+            .execute(
+                "SELECT key, forgotten_at FROM personal_keys WHERE subject = ?", (str(subject),)
+            )
+            .fetchone()
+        )
         key, forgotten_at = found
         if key is None or forgotten_at is not None:
             raise SubjectForgotten(subject)
@@ -89,30 +113,7 @@ class SqliteKeyStore(KeyStore):
 
     def forget(self, subject: UUID) -> bool:
         now = datetime.now(UTC).isoformat()
-        conn = self._conn()
-        with self._writing:
-            return self._forget(conn, subject, now)
-
-    @staticmethod
-    def _forget(conn: sqlite3.Connection, subject: UUID, now: str) -> bool:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            changed = conn.execute(
-                "UPDATE personal_keys SET key = NULL, forgotten_at = ? "
-                "WHERE subject = ? AND key IS NOT NULL",
-                (now, str(subject)),
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    "INSERT OR IGNORE INTO personal_keys (subject, key, created_at, forgotten_at) "
-                    "VALUES (?, NULL, ?, ?)",
-                    (str(subject), now, now),
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return bool(changed)
+        return self._committer.run(lambda tx: _forget(tx.conn, subject, now))
 
     def close(self) -> None:
         with self._lock:
@@ -123,3 +124,35 @@ class SqliteKeyStore(KeyStore):
     def drop(self) -> None:
         """Delete the table: for tests."""
         self._conn().execute("DROP TABLE IF EXISTS personal_keys")
+
+
+class _KeyTx:
+    """A key store transaction for the group committer: its works write straight away."""
+
+    buffered = 0
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Nothing to read ahead."""
+
+    def flush(self) -> None:
+        """Nothing buffered."""
+
+
+def _forget(conn: sqlite3.Connection, subject: UUID, now: str) -> bool:
+    """Delete the subject's key, or record it as forgotten when it had none (within a
+    transaction: the committer's)."""
+    changed = conn.execute(
+        "UPDATE personal_keys SET key = NULL, forgotten_at = ? "
+        "WHERE subject = ? AND key IS NOT NULL",
+        (now, str(subject)),
+    ).rowcount
+    if not changed:
+        conn.execute(
+            "INSERT OR IGNORE INTO personal_keys (subject, key, created_at, forgotten_at) "
+            "VALUES (?, NULL, ?, ?)",
+            (str(subject), now, now),
+        )
+    return bool(changed)

@@ -15,6 +15,8 @@ CPU work between two fsyncs delays the second), so the common lone append does t
 Each write checks its rules before it writes anything (see `WriteTx`), so a rejected write has
 changed nothing and needs no savepoint: it is answered with its own error while the others in
 its group commit.
+
+The committer knows nothing of events: the key store batches its new keys with it too.
 """
 
 from __future__ import annotations
@@ -76,10 +78,18 @@ class GroupCommitter(Generic[Tx]):
         connection: Callable[[], AbstractContextManager[sqlite3.Connection]],
         begin_tx: Callable[[sqlite3.Connection], Tx],
         on_commit: Callable[[], None],
+        *,
+        rejections: tuple[type[BaseException], ...] = (EventStoreError,),
+        translate: Callable[[sqlite3.Error], BaseException] | None = None,
     ) -> None:
+        """`rejections` are the errors that fail one write of a group and not the others;
+        `translate` turns a failed commit's `sqlite3.Error` into what the callers see (by
+        default an `EventStoreError`)."""
         self._connection = connection
         self._begin_tx = begin_tx
         self._on_commit = on_commit
+        self._rejections = rejections
+        self._translate = translate or _store_failure
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._leading = False
@@ -129,7 +139,10 @@ class GroupCommitter(Generic[Tx]):
             with self._connection() as conn:
                 result = alone(conn)
         except sqlite3.Error as error:
-            raise _translate(error) from error
+            failure = self._failure(error)
+            if failure is error:
+                raise
+            raise failure from error
         finally:
             self._hand_off()
             if result is not None:
@@ -183,7 +196,7 @@ class GroupCommitter(Generic[Tx]):
                     taken = tx.buffered
                     try:
                         pending.result = pending.work(tx)
-                    except EventStoreError as error:
+                    except self._rejections as error:
                         if tx.buffered != taken:
                             raise AssertionError(
                                 "a write was rejected after it had written: checks must come first"
@@ -198,7 +211,7 @@ class GroupCommitter(Generic[Tx]):
                     conn.execute("ROLLBACK")
                 # Every member fails, rejected ones too: a rejection may rest on a write of the
                 # group that has just been rolled back.
-                failure = _translate(error)
+                failure = self._failure(error)
                 for pending in batch:
                     pending.result, pending.error = None, failure
             finally:
@@ -206,6 +219,15 @@ class GroupCommitter(Generic[Tx]):
                     pending.done = True
                 if committed:
                     self._on_commit()
+
+    def _failure(self, error: BaseException) -> BaseException:
+        """What the callers of a failed write see: a SQLite error translated, with its cause."""
+        if not isinstance(error, sqlite3.Error):
+            return error
+        failure = self._translate(error)
+        if failure is not error:
+            failure.__cause__ = error
+        return failure
 
 
 def _wake(answered: list[_Pending]) -> None:
@@ -215,9 +237,5 @@ def _wake(answered: list[_Pending]) -> None:
     answered.clear()
 
 
-def _translate(error: BaseException) -> BaseException:
-    if isinstance(error, sqlite3.Error):
-        failure = EventStoreError(f"SQLite write failed: {error}")
-        failure.__cause__ = error
-        return failure
-    return error
+def _store_failure(error: sqlite3.Error) -> BaseException:
+    return EventStoreError(f"SQLite write failed: {error}")
