@@ -16,7 +16,8 @@ Each write checks its rules before it writes anything (see `WriteTx`), so a reje
 changed nothing and needs no savepoint: it is answered with its own error while the others in
 its group commit.
 
-The committer knows nothing of events: the key store batches its new keys with it too.
+The key store batches its new keys with it too, naming its own rejections (none) and keeping
+SQLite's errors as they are; the defaults are the event store's.
 """
 
 from __future__ import annotations
