@@ -9,6 +9,7 @@ every test relies on), the behaviour under test through HTTP.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -134,18 +135,23 @@ def _worker(settings: Settings, stack: ExitStack, target: SqlTarget) -> None:
     groups = stack.enter_context(bootstrap.subscription_groups(store))
     bus = bootstrap.bus_on(store, keys, settings)
     projections = bootstrap.projections(keys=keys, cache=cache)
+    timers = timer_service(bus, target, poll_s=0.05)
     worker = Worker(
         store,
         [Assignment(p, target) for p in projections if p.target_kind == "sql"],
         settings=RunnerSettings(idle_s=0.05),
         groups=groups,
-        services=[
-            *bootstrap.process_runners(bus, groups),
-            timer_service(bus, target, poll_s=0.05),
-        ],
+        services=[*bootstrap.process_runners(bus, groups), timers],
     )
     thread = threading.Thread(target=worker.run, name="api-test-worker", daemon=True)
     thread.start()
+    # The timer service schedules the recurring jobs when it starts (events of its own): wait
+    # for that, so a test that reads the store's head before and after a request sees only
+    # what the request wrote.
+    deadline = time.monotonic() + 30
+    while not timers.stats.started:
+        assert time.monotonic() < deadline, "the test worker's timer service did not start"
+        time.sleep(0.01)
 
     def stop() -> None:
         worker.stop.set()
