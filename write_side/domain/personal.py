@@ -10,7 +10,7 @@ error, and the events themselves stay as they were.
 from __future__ import annotations
 
 import base64
-import os
+import ssl
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -156,7 +156,9 @@ class Crypto:
         value = sealed.value
         if value is None:
             raise PersonalDataNotSealed(f"personal data of {sealed.subject} has no value")
-        nonce = os.urandom(_NONCE_BYTES)
+        # OpenSSL's generator, not os.urandom: the getrandom call would release the GIL, a thread
+        # switch each way for every sealed value when a process runs commands in many threads.
+        nonce = ssl.RAND_bytes(_NONCE_BYTES)
         plain = value.model_dump_json().encode()
         secret = AESGCM(self.keys.key(sealed.subject)).encrypt(nonce, plain, sealed.subject.bytes)
         out: Sealed[Any] = type(sealed)(

@@ -7,7 +7,7 @@ and the erasure cannot be undone by accident.
 
 from __future__ import annotations
 
-import os
+import ssl
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -81,7 +81,7 @@ class SqlKeyStore(KeyStore):
             if forgotten or key is None:
                 raise SubjectForgotten(subject)
             return key
-        fresh = os.urandom(KEY_BYTES)
+        fresh = ssl.RAND_bytes(KEY_BYTES)
         try:
             with self._engine.begin() as conn:
                 conn.execute(

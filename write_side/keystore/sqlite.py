@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import ssl
 import threading
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -78,7 +79,8 @@ class SqliteKeyStore(KeyStore):
         # The threads of this process write through the group committer: a writer waiting in
         # SQLite's busy handler sleeps 1 to 100 ms a try, one queued there shares the next
         # commit instead.
-        row = (str(subject), os.urandom(KEY_BYTES), datetime.now(UTC).isoformat())
+        # A key from OpenSSL's generator (see `Crypto._seal_one` for why not os.urandom).
+        row = (str(subject), ssl.RAND_bytes(KEY_BYTES), datetime.now(UTC).isoformat())
 
         def insert(conn: sqlite3.Connection) -> bytes:
             made = conn.execute(
