@@ -1,5 +1,5 @@
 """What the catalog and rating projections share: decoding a batch, ids from stream names, and
-the dialect-neutral SQL pieces (an upsert-capable INSERT, IN lists in chunks)."""
+the dialect-neutral SQL pieces (an upsert-capable INSERT)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy import Table
@@ -16,10 +15,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from write_side.envelope import DomainEvent
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.registry import REGISTRY
-
-T = TypeVar("T")
-
-#: Most values in one SQL `IN (...)` list (well under SQLite's and PostgreSQL's limits).
 
 
 @dataclass(frozen=True, slots=True)

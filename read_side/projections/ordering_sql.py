@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Connection, Dialect, MetaData, Table, TypeDecorator
@@ -21,9 +21,6 @@ from read_side.targets.sql import SqlTx
 from write_side.envelope import StoredEvent
 
 _CENT = Decimal("0.01")
-#: Most values bound in one `IN (...)` (SQLite allows 32,766 variables; PostgreSQL 65,535).
-
-T = TypeVar("T")
 
 
 class MoneyCents(TypeDecorator[Decimal]):
