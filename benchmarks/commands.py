@@ -10,6 +10,10 @@
   FeedbackCreated (one durable append). `eventsourcing`: the peer library's Application saving a
   new Feedback aggregate with the same fields on its SQLite recorder at the same durability
   (WAL, synchronous=FULL): one durable insert, no uniqueness claim, no encryption.
+  `raw_sqlite`: the floor of our design, the same three durable writes per command in plain
+  `sqlite3` (WAL, synchronous=FULL, autocommit): a reservation row and an event row in one
+  file, a key row in another, with no domain layer at all. No implementation of this design
+  (a claim, a key and the event, each durable before the next) can beat it on this machine.
 - `place_order`: `PlaceOrder` on its own (p50/p99), each for a buyer with a filled basket: load
   buyer, basket and books, append OrderPlaced. Reported in commands per second.
 """
@@ -17,6 +21,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -67,6 +73,7 @@ from write_side.rating import CreateFeedback
 
 AREA = "commands"
 PEER = "eventsourcing"
+RAW = "raw_sqlite"
 COMMENT = "A fine book, well paced, with characters that stay with you long after. " * 3
 
 
@@ -139,6 +146,78 @@ def peer_app(path: Path) -> Ratings:
     return app
 
 
+# -- the floor of our design ------------------------------------------------------------------
+
+_RAW_EVENTS = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    id       BLOB    NOT NULL,
+    stream   TEXT    NOT NULL,
+    revision INTEGER NOT NULL,
+    type     TEXT    NOT NULL,
+    data     BLOB    NOT NULL,
+    metadata BLOB    NOT NULL,
+    UNIQUE (stream, revision)
+)"""
+_RAW_INSERT = "INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?,?,?,?,?,?)"
+_RAW_KEYS = "CREATE TABLE IF NOT EXISTS keys (subject BLOB PRIMARY KEY, key BLOB NOT NULL)"
+
+
+def _durable(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class RawDesign:
+    """CreateFeedback's three durable writes in plain sqlite3, one autocommit statement each:
+    the reviewer claim (`NO_STREAM`: revision 0 of a new stream), the key, the event."""
+
+    def __init__(self, events: Path, keys: Path) -> None:
+        self.events = _durable(events)
+        self.events.execute(_RAW_EVENTS)
+        self.keys = _durable(keys)
+        self.keys.execute(_RAW_KEYS)
+        self.metadata = (
+            b'{"correlation_id":"%s","causation_id":"%s","command_id":"%s",'
+            b'"occurred_at":"2026-11-27T08:00:00+00:00","schema_version":1}'
+            % (uuid.uuid4().hex.encode(), uuid.uuid4().hex.encode(), uuid.uuid4().hex.encode())
+        )
+
+    def create_feedback(self, book_id: uuid.UUID, first_name: str, comment: str) -> None:
+        """Claim, key, event: each committed (fsync) before the next begins."""
+        feedback = uuid.uuid4()
+        claim = f"feedbackreviewer-{uuid.uuid5(book_id, first_name).hex}"
+        self.events.execute(
+            _RAW_INSERT,
+            (
+                uuid.uuid4().bytes,
+                claim,
+                0,
+                "ReservationMade",
+                b'{"owner_id":"%s"}' % feedback.hex.encode(),
+                self.metadata,
+            ),
+        )
+        key = os.urandom(32)
+        self.keys.execute("INSERT INTO keys (subject, key) VALUES (?, ?)", (feedback.bytes, key))
+        data = (
+            b'{"book_id":"%s","comment":"%s","rating":4,"reviewer":{"subject":"%s",'
+            b'"ciphertext":"%s"}}'
+            % (book_id.hex.encode(), comment.encode(), feedback.hex.encode(), key.hex().encode())
+        )
+        self.events.execute(
+            _RAW_INSERT,
+            (uuid.uuid4().bytes, f"feedback-{feedback}", 0, "FeedbackCreated", data, self.metadata),
+        )
+
+    def close(self) -> None:
+        """Release both files."""
+        self.events.close()
+        self.keys.close()
+
+
 # -- ours -------------------------------------------------------------------------------------
 
 
@@ -183,6 +262,7 @@ def create_feedback_case(data_dir: Path, scale: Scale) -> CaseResult:
     bus = bootstrap(store, keys)
     books = shelf(bus, scale.books)
     app = peer_app(data_dir / "feedback-peer.db")
+    floor = RawDesign(data_dir / "feedback-raw-events.db", data_dir / "feedback-raw-keys.db")
     reviewers = itertools.count()
 
     def ours() -> Measurement:
@@ -207,19 +287,29 @@ def create_feedback_case(data_dir: Path, scale: Scale) -> CaseResult:
 
         return timed(scale.feedbacks, send)
 
+    def raw() -> Measurement:
+        def send(i: int) -> None:
+            floor.create_feedback(books[i % len(books)], f"Reader{next(reviewers)}", COMMENT)
+
+        return timed(scale.feedbacks, send)
+
     try:
         measured = side_by_side(
-            {OURS: ours, PEER: peer}, warmups=scale.warmups, repetitions=scale.repetitions
+            {OURS: ours, PEER: peer, RAW: raw},
+            warmups=scale.warmups,
+            repetitions=scale.repetitions,
         )
     finally:
         store.close()
         keys.close()
         app.close()
+        floor.close()
     result = CaseResult(
         "create_feedback_on_existing_books", measured, ratio_metric="commands_per_s"
     )
     result.notes.append(
-        "ours: 3 durable commits per command (reservation, key, feedback) against the peer's 1"
+        "ours: 3 durable commits per command (reservation, key, feedback) against the peer's 1; "
+        f"{RAW}: the same 3 durable commits in plain sqlite3, the floor of this design"
     )
     return result
 
