@@ -495,3 +495,66 @@ def test_a_stopped_bookworm_worker_frees_its_lease_and_the_standby_takes_over_at
         db.close()
         store.close()
     print(f"a released lease (ttl {ttl_s} s) was taken over in {takeover_s:.2f} s")
+
+
+# -- the worker's live window ------------------------------------------------------------------
+
+LIVE_EVENTS = 250
+LIVE_PAUSE_S = 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.multiprocess
+@pytest.mark.parametrize("window_s", [0.0, 0.4])
+def test_bookworm_worker_applies_the_live_tail_once_per_its_configured_window(
+    tmp_path: Path, window_s: float
+) -> None:
+    """Given `bookworm worker` started with `BOOKWORM_WORKER_LIVE_WINDOW_S` set and caught up,
+    when small batches are committed every 10 ms for a couple of seconds,
+    then every event is applied, and the projection's checkpoint moves at most once a window:
+    with 0.4 s, in a handful of steps (one per window, plus the first read after the quiet
+    spell and the last one); with 0 (each commit read as it comes), in far more.
+    """
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    env = worker_environment(data_dir) | {"BOOKWORM_WORKER_LIVE_WINDOW_S": str(window_s)}
+    argv = [sys.executable, "-c", "from api.cli import app; app()", "worker", "-p", PROJECTION]
+    store = open_event_store(f"sqlite:///{data_dir / 'events.db'}")
+    db = QueryDb(f"sqlite:///{data_dir / 'query.db'}")
+    try:
+        append_many(store, random.Random(SEED + 3), 20)
+        with Process(argv, name="worker", cwd=tmp_path, env=env) as worker:
+            wait_until(
+                lambda: db.rows() == expected_rows(store),
+                timeout=TIMEOUT_S,
+                what="the worker catching up",
+            )
+            seen = [db.checkpoint()]
+            writer = Appender(store, SEED + 4, LIVE_PAUSE_S)
+            started = time.monotonic()
+            writer.start()
+            while writer.appended < LIVE_EVENTS:
+                if (checkpoint := db.checkpoint()) != seen[-1]:
+                    seen.append(checkpoint)
+                time.sleep(0.002)
+            appended = writer.finish(TIMEOUT_S)
+            elapsed_s = time.monotonic() - started
+            wait_until(
+                lambda: db.checkpoint() == store.head_position(),
+                timeout=TIMEOUT_S,
+                what="the worker applying the last events",
+            )
+            seen.append(db.checkpoint())
+            assert db.rows() == expected_rows(store)
+            assert worker.terminate(TIMEOUT_S) == 0, worker.fail("did not exit 0 on SIGTERM")
+    finally:
+        db.close()
+        store.close()
+    steps = len(set(seen)) - 1
+    print(f"window {window_s} s: {appended} events in {elapsed_s:.1f} s, applied in {steps} steps")
+    if window_s:
+        assert steps <= elapsed_s / window_s + 3, f"{steps} steps in {elapsed_s:.1f} s"
+    else:
+        # About 1.75 events a commit: a step per commit would be ~140; a quarter of that
+        # still tells a per-commit reader from a windowed one (which takes ~6 here at 0.4 s).
+        assert steps >= appended / 8, f"only {steps} steps for {appended} events"
