@@ -12,6 +12,7 @@ from api.settings import Settings
 from api.web import problems
 from api.web.body_limit import BodyLimitMiddleware
 from api.web.hot_path import CachedBookDetail
+from api.web.lean_route import LeanPostFeedback
 from api.web.observability import ObservabilityMiddleware, RequestMetrics
 from api.web.platform import Platform
 from api.web.routers import (
@@ -87,6 +88,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.include_router(operations.api_router, prefix=API_PREFIX)
     app.include_router(operations.router)
     problems.declare_dependency_problems(app)
+    # First, so that it sees the plain POSTs of feedback before the FastAPI route does.
+    app.router.routes.insert(0, LeanPostFeedback())
     templates = {
         id(context.original_route): context.path_format or ""
         for context in iter_route_contexts(app.routes)

@@ -26,7 +26,8 @@ from api.web.problems import ProblemError, raises
 from read_side.cache import RATE_LIMITS, rate_bucket
 from read_side.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT from `bookworm token` (embedded mode)")
+#: The bearer token of a request, or None (never an error: `caller` decides what none means).
+bearer = HTTPBearer(auto_error=False, description="A JWT from `bookworm token` (embedded mode)")
 
 
 # The dependencies below do no I/O of their own (or hand it to a thread themselves): they are
@@ -49,7 +50,7 @@ def _unauthorized(detail: str) -> ProblemError:
 @raises(401)
 async def caller(
     platform: PlatformDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller: anonymous without a token, a 401 with an invalid one."""
     if credentials is None:

@@ -24,7 +24,10 @@ from write_side.rating.commands import (
     ReviewerNamePart,
 )
 
-router = APIRouter(tags=["feedbacks"], dependencies=[rate_limited("rating")])
+#: The rate limit of every feedback route (DOMAIN.md's "rating" group).
+RATE_LIMIT_GROUP = "rating"
+
+router = APIRouter(tags=["feedbacks"], dependencies=[rate_limited(RATE_LIMIT_GROUP)])
 
 #: The query model a feedbacks answer reads.
 FEEDBACKS = "feedbacks"
