@@ -2,7 +2,8 @@
 
 Events its filter leaves out cost a waiting consumer a read, never a write transaction of the
 group; the bookkeeping commits of other groups (heartbeats, acknowledgements) wake nobody;
-a hand-over of events signals the consumers of every process.
+a hand-over of events signals the consumers of every process; on the live tail a consumer
+refills once per the store's live window, while a backlog is taken without pause.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from write_side.eventstore import EventFilter, NewEvent, StreamState
 from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.eventstore.sqlite.notifier import ChangeNotifier, signal_change
 from write_side.groups.model import DeliveredEvent, GroupSettings
 from write_side.groups.sqlite import SqliteSubscriptionGroups
+from write_side.groups.sqlite.consumer import SqliteGroupConsumer
 from write_side.groups.sqlite.dispatch import GroupTx
 from write_side.groups.sqlite.rows import GroupRow
 
@@ -140,3 +144,70 @@ def _dispatch(groups: SqliteSubscriptionGroups, name: str, dispatcher: object) -
         tx.dispatch(dispatcher._id)  # type: ignore[attr-defined]
         tx.finish()
     return tx.woke_others
+
+
+LIVE_WINDOW_S = 0.2
+
+
+def test_on_the_live_tail_a_consumer_refills_once_a_window_and_catches_up_without_pause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the store's live window at 0.2 s: a backlog of 600 events is taken with no pause
+    between refills; then 100 events committed 10 ms apart are taken in about one refill (one
+    write transaction of the group) per window, not one per commit, and every one arrives."""
+    dispatches: list[float] = []
+    dispatch = GroupTx.dispatch
+
+    def counted(tx: GroupTx, dispatcher: int | None) -> None:
+        dispatches.append(time.monotonic())
+        dispatch(tx, dispatcher)
+
+    pauses: list[float] = []
+    live_pause_s = SqliteGroupConsumer._live_pause_s
+
+    def recorded(consumer: SqliteGroupConsumer) -> float:
+        pauses.append(live_pause_s(consumer))
+        return pauses[-1]
+
+    monkeypatch.setattr(GroupTx, "dispatch", counted)
+    monkeypatch.setattr(SqliteGroupConsumer, "_live_pause_s", recorded)
+    with (
+        SqliteEventStore(tmp_path / "events.db", live_batch_window_s=LIVE_WINDOW_S) as store,
+        SqliteSubscriptionGroups(store) as groups,
+    ):
+        for n in range(4):
+            batch = [NewEvent("Wanted", b"{}") for _ in range(150)]
+            store.append(f"backlog-{n}", batch, expected_version=StreamState.ANY)
+        groups.create_subscription_to_all("pm", filter=WANTED, settings=QUIET)
+        consumer = groups.read_subscription_to_all("pm")
+        try:
+            for _ in range(600):
+                event = consumer.receive(5.0)
+                assert event is not None
+                consumer.ack(event)
+            assert len(dispatches) >= 4  # a buffer of 150 at a time
+            assert [p for p in pauses if p > 0] == []  # catching up: never held back
+            dispatches.clear()
+
+            def write() -> None:
+                for n in range(100):
+                    event = NewEvent("Wanted", b"{}")
+                    store.append(f"live-{n}", [event], expected_version=StreamState.ANY)
+                    time.sleep(0.01)
+
+            writer = threading.Thread(target=write)
+            started = time.monotonic()
+            writer.start()
+            live: list[str] = []
+            while len(live) < 100:
+                event = consumer.receive(5.0)
+                assert event is not None
+                consumer.ack(event)
+                live.append(event.event.stream)
+            elapsed_s = time.monotonic() - started
+            writer.join(5)
+        finally:
+            consumer.stop()
+    assert sorted(live) == sorted(f"live-{n}" for n in range(100))
+    assert any(p > 0 for p in pauses)
+    assert len(dispatches) <= elapsed_s / LIVE_WINDOW_S + 3, (len(dispatches), elapsed_s)

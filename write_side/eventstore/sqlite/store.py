@@ -67,13 +67,15 @@ class SharedFile:
 
     On a file, `path` names it: open a connection of your own (and the process's notifier for
     the path). In memory there is only the store's `connection`, used under its `lock`, and
-    its `notifier`.
+    its `notifier`. A live reader of the component reads at most once per
+    `live_batch_window_s`, as the store's own subscriptions do.
     """
 
     path: str | None
     connection: sqlite3.Connection | None
     lock: threading.RLock | None
     notifier: ChangeNotifier
+    live_batch_window_s: float
 
 
 class SqliteEventStore(EventStore):
@@ -128,9 +130,10 @@ class SqliteEventStore(EventStore):
 
     def shared_file(self) -> SharedFile:
         """What a component storing its own tables beside the events needs (see `SharedFile`)."""
+        window = self._live_batch_window_s
         if self._memory:
-            return SharedFile(None, self._writer, self._lock, self._notifier)
-        return SharedFile(self._path, None, None, self._notifier)
+            return SharedFile(None, self._writer, self._lock, self._notifier, window)
+        return SharedFile(self._path, None, None, self._notifier, window)
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -56,6 +56,12 @@ class _Probe:
 class SqliteGroupConsumer(GroupConsumer):
     """Joins the group on creation; each refill is one transaction for acks and new events.
 
+    On the live tail (the last refill reached the end of the source and left room in the
+    buffer) refills come at most once per the store's live window (`GroupDatabase.
+    live_window_s`): the first commit after a quiet spell is taken at once, while commits
+    arriving faster are taken together, one write transaction per window instead of one per
+    commit. Catching up is never held back.
+
     A background thread sends acknowledgements held longer than `max_ack_delay` and keeps the
     consumer's registration alive while its caller is busy with an event, so a slow handler is
     not mistaken for a dead process (its events still time out after the message timeout).
@@ -93,6 +99,9 @@ class SqliteGroupConsumer(GroupConsumer):
         self._retry: list[int] = []
         self._park: list[int] = []
         self._pending_since: float | None = None
+        self._last_refill = 0.0
+        self._live = False
+        """Whether the last refill (or probe) found the source's end: the live tail."""
         self._last_seq = 0
         self._scanned = -1
         """On `$all`: the position up to which the probe found nothing for the group beyond
@@ -125,12 +134,19 @@ class SqliteGroupConsumer(GroupConsumer):
         give_up = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._lock:
-                if self._stopped.is_set():
-                    raise StopIteration
-                if self._buffer:
-                    position, delivered = self._buffer.popleft()
-                    self._buffered.discard(position)
-                    self._held[delivered.id] = position
+                delivered = self._next_buffered()
+                if delivered is not None:
+                    return delivered
+            pause_s = self._live_pause_s()
+            if pause_s > 0:
+                left = None if give_up is None else give_up - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._stopped.wait(pause_s if left is None else min(pause_s, left))
+                continue
+            with self._lock:
+                delivered = self._next_buffered()
+                if delivered is not None:
                     return delivered
                 notifier = self._db.notifier
                 seen = notifier.events_version, notifier.signals_version
@@ -146,12 +162,32 @@ class SqliteGroupConsumer(GroupConsumer):
             # of acknowledgements and heartbeats wake nobody.
             self._db.notifier.wait_for_work(*seen, wait_s)
 
+    def _next_buffered(self) -> DeliveredEvent | None:
+        """The next buffered event, now held by the caller (None when the buffer is empty)."""
+        if self._stopped.is_set():
+            raise StopIteration
+        if not self._buffer:
+            return None
+        position, delivered = self._buffer.popleft()
+        self._buffered.discard(position)
+        self._held[delivered.id] = position
+        return delivered
+
+    def _live_pause_s(self) -> float:
+        """How long to wait before the next refill: on the live tail, until a window has
+        passed since the last one; catching up, not at all."""
+        if not self._live or self._db.live_window_s <= 0:
+            return 0.0
+        return self._last_refill + self._db.live_window_s - time.monotonic()
+
     def _refill(self) -> float:
         """Send what is pending and take the events stamped for this consumer; else how long
         to wait before anything can change without a commit (the next deadline)."""
+        self._last_refill = time.monotonic()
         if not self._pending():
             probe = self._probe()
             if not probe.work:
+                self._live = True
                 return probe.wait_s
         with self._db.write() as conn:
             tx = self._begin(conn)
@@ -167,6 +203,7 @@ class SqliteGroupConsumer(GroupConsumer):
                 (self._group_id,),
             ).fetchone()
         self._committed(tx)
+        self._live = not tx.source_has_more and len(rows) < self._buffer_size
         for seq, retry_count, event in rows:
             self._last_seq = max(self._last_seq, seq)
             if event.position not in self._buffered:

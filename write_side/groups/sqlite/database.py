@@ -31,6 +31,8 @@ class GroupDatabase:
         self._closed = False
         shared = store.shared_file()
         self._memory = shared.path is None
+        self.live_window_s = shared.live_batch_window_s
+        """On the live tail, the least time between two refills of a consumer (the store's)."""
         if shared.path is None:
             assert shared.connection is not None
             assert shared.lock is not None

@@ -76,6 +76,11 @@ class GroupTx:
         """The group's settings."""
         return self.group.settings
 
+    @property
+    def source_has_more(self) -> bool:
+        """True when this transaction's dispatch stopped short of the end of the source."""
+        return self._source_has_more
+
     # -- consumers ----------------------------------------------------------------------------
 
     def join(self, consumer_id: int | None, name: str, buffer_size: int) -> int:
