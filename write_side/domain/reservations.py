@@ -107,13 +107,18 @@ class Reservations:
         field: str | None = None,
         personal: bool = False,
     ) -> None:
-        """Claim `value` for the owner, or raise `DomainError(rule)` when another holds it."""
+        """Claim `value` for the owner, or raise `DomainError(rule)` when another holds it.
+
+        A `personal` value (a reviewer's names) is kept out of the reservation's event and out
+        of the error's message, which reaches logs and answers.
+        """
+        shown = f"{kind} (a personal value)" if personal else f"{kind} {value!r}"
         for _ in range(_ATTEMPTS):
             found = self.current(kind, value)
             if found.holder is not None:
                 if found.holder.owner_id == owner_id:
                     return  # our own claim: a retry, or the same owner asking again
-                raise DomainError(rule, f"{kind} {value!r} is taken", field=field)
+                raise DomainError(rule, f"{shown} is taken", field=field)
             made = ReservationMade(
                 kind=kind,
                 key=None if personal else normalize(value),
@@ -128,7 +133,7 @@ class Reservations:
                 return
             except WrongExpectedVersion:
                 continue  # someone claimed or released meanwhile: look again
-        raise ConcurrencyConflict("concurrent_change", f"{kind} {value!r} kept changing")
+        raise ConcurrencyConflict("concurrent_change", f"{shown} kept changing")
 
     def release(
         self, kind: str, value: str, *, owner_id: UUID, command: Command, reason: str
@@ -144,7 +149,8 @@ class Reservations:
                 return True
             except WrongExpectedVersion:
                 continue
-        raise ConcurrencyConflict("concurrent_change", f"{kind} {value!r} kept changing")
+        # The stream's name, a hash: the value may be personal data.
+        raise ConcurrencyConflict("concurrent_change", f"{self.stream(kind, value)} kept changing")
 
     def sweep(
         self,
