@@ -50,6 +50,7 @@ from benchmarks._harness import (
     throughput,
     write_results,
 )
+from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT
 from write_side.basket import UpdateBasket
 from write_side.basket.commands import BasketLine
 from write_side.bootstrap import bootstrap
@@ -148,18 +149,6 @@ def peer_app(path: Path) -> Ratings:
 
 # -- the floor of our design ------------------------------------------------------------------
 
-_RAW_EVENTS = """
-CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY,
-    id       BLOB    NOT NULL,
-    stream   TEXT    NOT NULL,
-    revision INTEGER NOT NULL,
-    type     TEXT    NOT NULL,
-    data     BLOB    NOT NULL,
-    metadata BLOB    NOT NULL,
-    UNIQUE (stream, revision)
-)"""
-_RAW_INSERT = "INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?,?,?,?,?,?)"
 _RAW_KEYS = "CREATE TABLE IF NOT EXISTS keys (subject BLOB PRIMARY KEY, key BLOB NOT NULL)"
 
 
@@ -176,7 +165,7 @@ class RawDesign:
 
     def __init__(self, events: Path, keys: Path) -> None:
         self.events = _durable(events)
-        self.events.execute(_RAW_EVENTS)
+        self.events.execute(RAW_DDL)
         self.keys = _durable(keys)
         self.keys.execute(_RAW_KEYS)
         self.metadata = (
@@ -190,7 +179,7 @@ class RawDesign:
         feedback = uuid.uuid4()
         claim = f"feedbackreviewer-{uuid.uuid5(book_id, first_name).hex}"
         self.events.execute(
-            _RAW_INSERT,
+            RAW_INSERT,
             (
                 uuid.uuid4().bytes,
                 claim,
@@ -208,7 +197,7 @@ class RawDesign:
             % (book_id.hex.encode(), comment.encode(), feedback.hex.encode(), key.hex().encode())
         )
         self.events.execute(
-            _RAW_INSERT,
+            RAW_INSERT,
             (uuid.uuid4().bytes, f"feedback-{feedback}", 0, "FeedbackCreated", data, self.metadata),
         )
 

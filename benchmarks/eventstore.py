@@ -57,6 +57,7 @@ from benchmarks._harness import (
     throughput,
     write_results,
 )
+from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, RAW_SELECT
 from write_side.eventstore import NewEvent, RecordedEvent, StreamState
 from write_side.eventstore.sqlite import SqliteEventStore
 
@@ -144,21 +145,6 @@ class OursSide:
 
     def close(self) -> None:
         self.store.close()
-
-
-RAW_DDL = """
-CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY,
-    id       BLOB    NOT NULL,
-    stream   TEXT    NOT NULL,
-    revision INTEGER NOT NULL,
-    type     TEXT    NOT NULL,
-    data     BLOB    NOT NULL,
-    metadata BLOB    NOT NULL,
-    UNIQUE (stream, revision)
-)"""
-RAW_INSERT = "INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?,?,?,?,?,?)"
-RAW_SELECT = "SELECT position, id, stream, revision, type, data, metadata FROM events"
 
 
 class RawSqliteSide:
