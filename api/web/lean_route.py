@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -115,12 +115,12 @@ def _missing_body() -> dict[str, Any]:
 
 
 async def _json_body(request: Request) -> Any:
-    """The parsed body (`_MISSING` when empty); malformed JSON fails at once, as in FastAPI."""
-    raw = await request.body()
-    if not raw:
-        return _MISSING
+    """The parsed body (`_MISSING` when empty); a body that cannot be parsed fails at once, as
+    in FastAPI: malformed JSON as a validation error, anything else (bytes that are not UTF-8,
+    nesting too deep) as a 400."""
     try:
-        return json.loads(raw)
+        raw = await request.body()
+        return json.loads(raw) if raw else _MISSING
     except json.JSONDecodeError as malformed:
         error = {
             "type": "json_invalid",
@@ -130,3 +130,5 @@ async def _json_body(request: Request) -> Any:
             "ctx": {"error": malformed.msg},
         }
         raise RequestValidationError([error], body=malformed.doc) from None
+    except Exception as unreadable:
+        raise HTTPException(400, "There was an error parsing the body") from unreadable

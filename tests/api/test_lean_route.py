@@ -148,6 +148,8 @@ def test_a_created_feedback_is_answered_as_the_route_answers(
     ("body", "status"),
     [
         pytest.param(b'{"first_name": "Ada", ', 400, id="malformed-json"),
+        pytest.param(b'{"first_name": "\xff\xfe"}', 400, id="not-utf-8"),
+        pytest.param(b"[" * 100_000, 400, id="nested-too-deep"),
         pytest.param(b"", 422, id="empty-body"),
         pytest.param(b"null", 422, id="null-body"),
         pytest.param(b"[1, 2]", 422, id="not-an-object"),
