@@ -134,44 +134,33 @@ class SqliteGroupConsumer(GroupConsumer):
         give_up = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._lock:
-                delivered = self._next_buffered()
-                if delivered is not None:
-                    return delivered
-            pause_s = self._live_pause_s()
-            if pause_s > 0:
-                left = None if give_up is None else give_up - time.monotonic()
-                if left is not None and left <= 0:
-                    return None
-                self._stopped.wait(pause_s if left is None else min(pause_s, left))
-                continue
-            with self._lock:
-                delivered = self._next_buffered()
-                if delivered is not None:
-                    return delivered
-                notifier = self._db.notifier
-                seen = notifier.events_version, notifier.signals_version
-                wait_s = self._refill()
+                if self._stopped.is_set():
+                    raise StopIteration
                 if self._buffer:
-                    continue
+                    position, delivered = self._buffer.popleft()
+                    self._buffered.discard(position)
+                    self._held[delivered.id] = position
+                    return delivered
+                wait_s = self._live_pause_s()
+                seen = None
+                if wait_s <= 0:
+                    notifier = self._db.notifier
+                    seen = notifier.events_version, notifier.signals_version
+                    wait_s = self._refill()
+                    if self._buffer:
+                        continue
             if give_up is not None:
                 left = give_up - time.monotonic()
                 if left <= 0:
                     return None
                 wait_s = min(wait_s, left)
-            # New events, or a signal (events handed over, the group changed); the commits
-            # of acknowledgements and heartbeats wake nobody.
-            self._db.notifier.wait_for_work(*seen, wait_s)
-
-    def _next_buffered(self) -> DeliveredEvent | None:
-        """The next buffered event, now held by the caller (None when the buffer is empty)."""
-        if self._stopped.is_set():
-            raise StopIteration
-        if not self._buffer:
-            return None
-        position, delivered = self._buffer.popleft()
-        self._buffered.discard(position)
-        self._held[delivered.id] = position
-        return delivered
+            if seen is None:
+                # On the live tail, within a window of the last refill: let commits gather.
+                self._stopped.wait(wait_s)
+            else:
+                # New events, or a signal (events handed over, the group changed); the commits
+                # of acknowledgements and heartbeats wake nobody.
+                self._db.notifier.wait_for_work(*seen, wait_s)
 
     def _live_pause_s(self) -> float:
         """How long to wait before the next refill: on the live tail, until a window has
