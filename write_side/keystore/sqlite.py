@@ -76,10 +76,9 @@ class SqliteKeyStore(KeyStore):
     def key(self, subject: UUID) -> bytes:
         # A new subject's key in one durable statement; RETURNING gives nothing when the row
         # was there already (made by another writer, or forgotten), which the read then tells.
-        # The threads of this process write through the group committer: a writer waiting in
-        # SQLite's busy handler sleeps 1 to 100 ms a try, one queued there shares the next
-        # commit instead.
-        # A key from OpenSSL's generator (see `Crypto._seal_one` for why not os.urandom).
+        # The threads of this process write through the group committer, sharing commits
+        # rather than each waiting in SQLite's busy handler (1 to 100 ms a try). The key comes
+        # from OpenSSL's generator (see `Crypto._seal_one` for why not os.urandom).
         row = (str(subject), ssl.RAND_bytes(KEY_BYTES), datetime.now(UTC).isoformat())
 
         def insert(conn: sqlite3.Connection) -> bytes:
@@ -93,14 +92,13 @@ class SqliteKeyStore(KeyStore):
         made = self._committer.run(lambda tx: insert(tx.conn), alone=insert)
         if made:
             return made
-        found = (
+        key, forgotten_at = (
             self._conn()
             .execute(
                 "SELECT key, forgotten_at FROM personal_keys WHERE subject = ?", (str(subject),)
             )
             .fetchone()
         )
-        key, forgotten_at = found
         if key is None or forgotten_at is not None:
             raise SubjectForgotten(subject)
         return bytes(key)
