@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -50,7 +49,7 @@ from benchmarks._harness import (
     throughput,
     write_results,
 )
-from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT
+from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, connect_durable
 from write_side.basket import UpdateBasket
 from write_side.basket.commands import BasketLine
 from write_side.bootstrap import bootstrap
@@ -152,21 +151,14 @@ def peer_app(path: Path) -> Ratings:
 _RAW_KEYS = "CREATE TABLE IF NOT EXISTS keys (subject BLOB PRIMARY KEY, key BLOB NOT NULL)"
 
 
-def _durable(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    return conn
-
-
 class RawDesign:
     """CreateFeedback's three durable writes in plain sqlite3, one autocommit statement each:
     the reviewer claim (`NO_STREAM`: revision 0 of a new stream), the key, the event."""
 
     def __init__(self, events: Path, keys: Path) -> None:
-        self.events = _durable(events)
+        self.events = connect_durable(events)
         self.events.execute(RAW_DDL)
-        self.keys = _durable(keys)
+        self.keys = connect_durable(keys)
         self.keys.execute(_RAW_KEYS)
         self.metadata = (
             b'{"correlation_id":"%s","causation_id":"%s","command_id":"%s",'

@@ -57,7 +57,7 @@ from benchmarks._harness import (
     throughput,
     write_results,
 )
-from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, RAW_SELECT
+from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, RAW_SELECT, connect_durable
 from write_side.eventstore import NewEvent, RecordedEvent, StreamState
 from write_side.eventstore.sqlite import SqliteEventStore
 
@@ -165,12 +165,7 @@ class RawSqliteSide:
         """This thread's connection."""
         conn: sqlite3.Connection | None = getattr(self.local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                str(self.path), isolation_level=None, timeout=60, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            self.local.conn = conn
+            conn = self.local.conn = connect_durable(self.path)
             self.connections.append(conn)
         return conn
 
