@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
 from pydantic import SecretStr
@@ -26,7 +28,8 @@ from starlette.routing import Match
 import api.web.lean_route
 from api.settings import Settings
 from api.web.app import create_app
-from api.web.lean_route import LeanPostFeedback
+from api.web.deps import bearer
+from api.web.lean_route import PATH, LeanPostFeedback
 from read_side.cache import RATE_LIMITS
 from tests.api.conftest import JWT_SECRET, ApiStack
 
@@ -279,3 +282,34 @@ def test_requests_it_leaves_reach_the_route_with_their_own_rules(
     stale = client.post(path, json=review(), headers={"If-Match": "oops"})
     assert stale.status_code == 400
     assert lean_calls == []
+
+
+def test_the_lean_route_calls_every_dependency_the_fastapi_route_has(
+    embedded_api: ApiStack,
+) -> None:
+    """The lean route copies the FastAPI route's dependencies by hand: one added to the route
+    or its router must be added there too (`api/web/lean_route.py`), and this fails until it
+    is."""
+    (route,) = [
+        context
+        for context in iter_route_contexts(app_of(embedded_api.client).routes)
+        if isinstance(context.original_route, APIRoute)
+        and context.path_format == PATH
+        and "POST" in (context.methods or ())
+    ]
+
+    def tree(dependant: Dependant) -> list[tuple[str, list[Any]]]:
+        return [
+            ("bearer" if sub.call is bearer else getattr(sub.call, "__qualname__", "?"), tree(sub))
+            for sub in dependant.dependencies
+        ]
+
+    caller: tuple[str, list[Any]] = ("caller", [("get_platform", []), ("bearer", [])])
+    assert tree(route.dependant) == [
+        ("rate_limited.<locals>.take", [("get_platform", []), caller]),
+        ("command_context", [("get_platform", []), caller]),
+        caller,
+    ]
+    assert [p.name for p in route.dependant.path_params] == ["book_id"]
+    assert [p.name for p in route.dependant.body_params] == ["body"]
+    assert [p.name for p in route.dependant.query_params] == []
