@@ -1,6 +1,7 @@
 """The catalog's ports answered from the event store itself.
 
-`RepositoryBookLookup` is the real `BookLookup`: a book's stream is always current.
+`RepositoryBookLookup` is the real `BookLookup`: a book's stream is always current (it keeps
+what it folded and asks the stream only whether it has moved).
 `EventStoreCatalogUsage` answers `CatalogUsage` by reading every book stream's events from
 `$all` and folding them: correct, but each question reads the whole catalog. It is the slow
 stand-in until the catalog query model exists (issue 8), which will implement the port from
@@ -10,6 +11,7 @@ its tables; `bootstrap()` then wires that one instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from uuid import UUID
 
 from write_side.catalog.book import Book
@@ -25,15 +27,34 @@ _BOOK_PREFIX = f"{Book.category}-"
 
 
 class RepositoryBookLookup(BookLookup):
-    """Finds a book by loading its aggregate through the repository."""
+    """Finds a book by loading its aggregate through the repository.
 
-    def __init__(self, repository: Repository) -> None:
+    Each answer is kept with the stream revision it was folded from. A later question reads
+    only the stream's last revision and folds the stream again when it has moved, so every
+    answer is as current as a full load (a book's events are only ever appended) for a read of
+    one event instead of all of them. Answers are immutable, so threads share them; at most
+    `capacity` books are kept (the oldest answers are dropped first).
+    """
+
+    def __init__(self, repository: Repository, *, capacity: int = 50_000) -> None:
         self.repository = repository
+        self.capacity = capacity
+        self._known: dict[UUID, tuple[int, BookInfo]] = {}
 
     def find(self, book_id: UUID) -> BookInfo | None:
         """The book as its stream says now, or None when it never existed."""
+        known = self._known.get(book_id)
+        if known is not None and known[0] == self.repository.revision(Book, book_id):
+            return known[1]
         book = self.repository.load(Book, book_id)
-        return book.info() if book.exists else None
+        if not book.exists:
+            return None
+        info = book.info()
+        if known is None and len(self._known) >= self.capacity:
+            with suppress(StopIteration, KeyError, RuntimeError):  # another thread took it
+                del self._known[next(iter(self._known))]
+        self._known[book_id] = (book.version, info)
+        return info
 
 
 class EventStoreCatalogUsage(CatalogUsage):

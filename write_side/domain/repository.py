@@ -87,6 +87,15 @@ class Repository:
                 aggregate.remember(metadata.command_id, raw.revision, raw.position)
         return aggregate
 
+    def revision(self, kind: type[A], id: UUID) -> int:
+        """The aggregate's stream revision now, without folding it (-1: no stream): one read of
+        the last event, for callers that keep what they folded and ask only whether it moved."""
+        try:
+            last = self.store.read_stream(kind.stream_for(id), backwards=True, limit=1)
+        except StreamNotFound:
+            return -1
+        return last[0].revision if last else -1
+
     def _from_snapshot(self, kind: type[A], id: UUID) -> A | None:
         if kind.snapshot_every is None:
             return None

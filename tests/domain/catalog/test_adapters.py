@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from tests.domain.contexts import given_book, given_shelf
 from write_side.catalog import (
@@ -22,9 +23,12 @@ from write_side.catalog import (
     UpdateBookDetails,
 )
 from write_side.domain import CommandBus, Repository
+from write_side.domain.aggregate import Aggregate
 from write_side.envelope import EventMetadata
 from write_side.eventstore import EventStore, NewEvent, StreamState
 from write_side.registry import REGISTRY
+
+A = TypeVar("A", bound=Aggregate)
 
 
 def test_the_book_lookup_answers_what_the_stream_says_now(
@@ -50,6 +54,65 @@ def test_the_book_lookup_answers_what_the_stream_says_now(
     assert deleted is not None
     assert (deleted.deleted, deleted.sellable) == (True, False)
     assert lookup.find(uuid.uuid4()) is None
+
+
+class CountingRepository(Repository):
+    """The real repository, counting how often a book is folded from its stream."""
+
+    folds = 0
+
+    def load(self, kind: type[A], id: uuid.UUID) -> A:
+        self.folds += 1
+        return super().load(kind, id)
+
+
+def counting(repository: Repository) -> CountingRepository:
+    return CountingRepository(
+        repository.store, repository.registry, repository.crypto, repository.clock
+    )
+
+
+def test_the_book_lookup_folds_a_book_again_only_when_its_stream_has_moved(
+    bus: CommandBus, repository: Repository
+) -> None:
+    counted = counting(repository)
+    lookup = RepositoryBookLookup(counted)
+    book_id = given_book(bus, price=Decimal("25.00"))
+
+    answers = [lookup.find(book_id) for _ in range(3)]
+    folds_before_change = counted.folds
+    bus.dispatch(ChangeBookPrice(book_id=book_id, price=Decimal("31.00")))  # another writer
+    changed = lookup.find(book_id)
+    again = lookup.find(book_id)
+
+    assert folds_before_change == 1
+    assert answers[0] is not None
+    assert answers[0] == answers[1] == answers[2]
+    assert changed is not None
+    assert changed.price == Decimal("31.00")
+    assert again == changed
+    assert counted.folds == 2
+
+
+def test_the_book_lookup_keeps_at_most_its_capacity_and_answers_the_dropped_books_again(
+    bus: CommandBus, repository: Repository
+) -> None:
+    counted = counting(repository)
+    lookup = RepositoryBookLookup(counted, capacity=2)
+    books = [given_book(bus, name=f"Volume {n}") for n in range(3)]
+
+    first_round = [lookup.find(book_id) for book_id in books]
+    folds = counted.folds
+    oldest_again = lookup.find(books[0])  # dropped to make room for the third
+
+    assert [info.name for info in first_round if info is not None] == [
+        "Volume 0",
+        "Volume 1",
+        "Volume 2",
+    ]
+    assert folds == 3
+    assert oldest_again == first_round[0]
+    assert counted.folds == 4
 
 
 def test_usage_counts_the_non_deleted_books_that_use_each_reference(
