@@ -156,6 +156,17 @@ _SAVE_CHECKPOINT = text(
     bindparam("updated_at", type_=UtcDateTime()),
 )
 
+#: Renews the holder's lease if it still holds it (plain SQL for the reason above: every batch
+#: of every projection runs it).
+_FENCE = text(
+    "UPDATE projection_leases SET expires_at = :until "
+    "WHERE projection = :projection AND holder = :holder AND expires_at > :now "
+    "RETURNING projection"
+).bindparams(
+    bindparam("until", type_=UtcDateTime()),
+    bindparam("now", type_=UtcDateTime()),
+)
+
 
 class SqlTx(TargetTx):
     """One transaction of a `SqlTarget`; projections run their SQL on `connection`."""
@@ -310,14 +321,13 @@ class SqlTx(TargetTx):
         # One statement, inside the batch's transaction: on PostgreSQL the row lock makes a
         # rival's takeover wait for this commit (and then see the renewed expiry).
         renewed = self.connection.execute(
-            update(leases)
-            .where(
-                leases.c.projection == projection,
-                leases.c.holder == holder,
-                leases.c.expires_at > now,
-            )
-            .values(expires_at=now + timedelta(seconds=ttl_s))
-            .returning(leases.c.projection)
+            _FENCE,
+            {
+                "projection": projection,
+                "holder": holder,
+                "now": now,
+                "until": now + timedelta(seconds=ttl_s),
+            },
         ).first()
         return renewed is not None
 
