@@ -17,7 +17,7 @@ from pipelines.process_managers import ProcessManagerRunner
 from pipelines.runner import ProjectionRunner, RunnerSettings
 from pipelines.timers import TimerService, timer_service
 from pipelines.worker import Assignment, Worker
-from read_side.projections.due_timers import DueTimers
+from read_side.projections.due_timers import CANCELLED, DueTimers, find_timer
 from read_side.targets.sql import SqlTarget
 from tests.domain.scheduler.alarm import ALARM_TIMERS, Alarm, set_alarm
 from tests.domain.shop import Books, lines
@@ -77,6 +77,22 @@ def elapsed_in(store: EventStore, stream: str) -> list[uuid.UUID]:
     except StreamNotFound:
         return []
     return [r.id for r in recorded if r.type == TimerElapsed.event_type]
+
+
+def timer_state(target: SqlTarget, timer_id: uuid.UUID) -> str | None:
+    """The timer's state in the due-time table (None: the table has not seen it yet)."""
+    with target.transaction() as tx:
+        row = find_timer(tx, timer_id)
+    return None if row is None else row.state
+
+
+def saga_timer(store: EventStore, order_id: uuid.UUID) -> uuid.UUID:
+    """The id of the first timeout the order's saga scheduled."""
+    for recorded in store.read_stream(finance.OrderSaga.stream_for(order_id)):
+        event = REGISTRY.decode(recorded).event
+        if isinstance(event, finance.SagaTimeoutScheduled):
+            return event.timer_id
+    raise AssertionError(f"the saga of {order_id} scheduled no timeout")
 
 
 def wait_for(condition: Callable[[], bool], *, within_s: float = 20.0) -> bool:
@@ -239,6 +255,11 @@ def test_the_order_saga_runs_in_a_worker_beside_the_timers(
         thread.start()
         try:
             confirmed = wait_for(lambda: state().checked_out)
+            # Timers fire at least once: one the due-time table still holds as pending when it
+            # comes due may elapse (and its owner ignores it). Once the table has the
+            # cancellation, it must never fire.
+            timer_id = saga_timer(store, order_id)
+            projected = wait_for(lambda: timer_state(target, timer_id) == CANCELLED)
             clock.advance(timedelta(hours=2))  # past the timeout, which was cancelled
             polls = timers.stats.polls
             polled = wait_for(lambda: timers.stats.polls >= polls + 5)
@@ -251,7 +272,7 @@ def test_the_order_saga_runs_in_a_worker_beside_the_timers(
         emails = [r for r in store.read_all() if r.type == notification.EmailQueued.event_type]
     keys.close()
 
-    assert (confirmed, polled, completed) == (True, True, True)
+    assert (confirmed, projected, polled, completed) == (True, True, True, True)
     assert saga_events == [
         "OrderSagaStarted",
         "BasketCheckoutRequested",
