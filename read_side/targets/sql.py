@@ -33,6 +33,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    TextClause,
     TypeDecorator,
     bindparam,
     case,
@@ -143,28 +144,33 @@ def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-#: Insert or move forward a checkpoint (never back), in the SQL SQLite and PostgreSQL share.
-_SAVE_CHECKPOINT = text(
+def _shared_sql(statement: str, *times: str) -> TextClause:
+    """SQL that SQLite and PostgreSQL share, built and compiled once, its `times` parameters
+    bound as UTC timestamps. For the bookkeeping every batch of every projection runs:
+    SQLAlchemy cannot cache the compiled form of its upsert construct, and building a construct
+    per commit cost the worker dearly."""
+    return text(statement).bindparams(*(bindparam(name, type_=UtcDateTime()) for name in times))
+
+
+#: Insert or move forward a checkpoint (never back).
+_SAVE_CHECKPOINT = _shared_sql(
     "INSERT INTO projection_checkpoints (projection, build, position, recorded_at, updated_at) "
     "VALUES (:projection, :build, :position, :recorded_at, :updated_at) "
     "ON CONFLICT (projection, build) DO UPDATE SET position = excluded.position, "
     "recorded_at = excluded.recorded_at, updated_at = excluded.updated_at "
     "WHERE projection_checkpoints.position <= excluded.position "
-    "RETURNING position"
-).bindparams(
-    bindparam("recorded_at", type_=UtcDateTime()),
-    bindparam("updated_at", type_=UtcDateTime()),
+    "RETURNING position",
+    "recorded_at",
+    "updated_at",
 )
 
-#: Renews the holder's lease if it still holds it (plain SQL for the reason above: every batch
-#: of every projection runs it).
-_FENCE = text(
+#: Renew the holder's lease if it still holds it.
+_FENCE = _shared_sql(
     "UPDATE projection_leases SET expires_at = :until "
     "WHERE projection = :projection AND holder = :holder AND expires_at > :now "
-    "RETURNING projection"
-).bindparams(
-    bindparam("until", type_=UtcDateTime()),
-    bindparam("now", type_=UtcDateTime()),
+    "RETURNING projection",
+    "until",
+    "now",
 )
 
 
@@ -201,8 +207,6 @@ class SqlTx(TargetTx):
 
     def save_checkpoint(self, projection: str, build: int, checkpoint: Checkpoint) -> None:
         # One statement, so a concurrent writer cannot slip between the check and the write.
-        # Plain SQL both dialects share: SQLAlchemy cannot cache the compiled form of its
-        # upsert construct, and compiling it again on every commit cost the worker dearly.
         moved = self.connection.execute(
             _SAVE_CHECKPOINT,
             {
