@@ -19,6 +19,7 @@ from pipelines.timers import TimerService, timer_service
 from pipelines.worker import Assignment, Worker
 from read_side.projections.due_timers import CANCELLED, DueTimers, find_timer
 from read_side.targets.sql import SqlTarget
+from tests.domain.contexts import events_of
 from tests.domain.scheduler.alarm import ALARM_TIMERS, Alarm, set_alarm
 from tests.domain.shop import Books, lines
 from write_side import finance, notification, ordering
@@ -86,13 +87,14 @@ def timer_state(target: SqlTarget, timer_id: uuid.UUID) -> str | None:
     return None if row is None else row.state
 
 
-def saga_timer(store: EventStore, order_id: uuid.UUID) -> uuid.UUID:
+def saga_timer(repository: Repository, order_id: uuid.UUID) -> uuid.UUID:
     """The id of the first timeout the order's saga scheduled."""
-    for recorded in store.read_stream(finance.OrderSaga.stream_for(order_id)):
-        event = REGISTRY.decode(recorded).event
-        if isinstance(event, finance.SagaTimeoutScheduled):
-            return event.timer_id
-    raise AssertionError(f"the saga of {order_id} scheduled no timeout")
+    stream = finance.OrderSaga.stream_for(order_id)
+    scheduled = [
+        e for e in events_of(repository, stream) if isinstance(e, finance.SagaTimeoutScheduled)
+    ]
+    assert scheduled, f"the saga of {order_id} scheduled no timeout"
+    return scheduled[0].timer_id
 
 
 def wait_for(condition: Callable[[], bool], *, within_s: float = 20.0) -> bool:
@@ -258,7 +260,7 @@ def test_the_order_saga_runs_in_a_worker_beside_the_timers(
             # Timers fire at least once: one the due-time table still holds as pending when it
             # comes due may elapse (and its owner ignores it). Once the table has the
             # cancellation, it must never fire.
-            timer_id = saga_timer(store, order_id)
+            timer_id = saga_timer(bus.services.repository, order_id)
             projected = wait_for(lambda: timer_state(target, timer_id) == CANCELLED)
             clock.advance(timedelta(hours=2))  # past the timeout, which was cancelled
             polls = timers.stats.polls
