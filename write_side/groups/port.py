@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -26,6 +27,23 @@ from write_side.groups.model import DeliveredEvent, GroupInfo, GroupSettings, Na
 DEFAULT_EVENT_BUFFER_SIZE = 150
 DEFAULT_MAX_ACK_BATCH_SIZE = 50
 DEFAULT_MAX_ACK_DELAY = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerBatching:
+    """How a consumer batches: events it holds at most, and when it sends its acks."""
+
+    event_buffer_size: int
+    max_ack_batch_size: int
+    max_ack_delay: float
+
+
+def _checked(
+    event_buffer_size: int, max_ack_batch_size: int, max_ack_delay: float
+) -> ConsumerBatching:
+    if event_buffer_size < 1 or max_ack_batch_size < 1 or max_ack_delay < 0:
+        raise ValueError("buffer and ack batch sizes must be positive, the ack delay >= 0")
+    return ConsumerBatching(event_buffer_size, max_ack_batch_size, max_ack_delay)
 
 
 class GroupConsumer(ABC):
@@ -143,7 +161,6 @@ class SubscriptionGroups(ABC):
     def list_subscriptions(self) -> Sequence[GroupInfo]:
         """Every group, on `$all` and on streams, ordered by source and name."""
 
-    @abstractmethod
     def read_subscription_to_all(
         self,
         group_name: str,
@@ -154,10 +171,13 @@ class SubscriptionGroups(ABC):
     ) -> GroupConsumer:
         """Join the group on `$all` as a new consumer holding up to `event_buffer_size` events.
 
-        Raises `GroupNotFound`, or `MaximumSubscribersReached`.
+        Raises `ValueError` for a buffer or ack batch size below 1 or a negative ack delay, then
+        `GroupNotFound`, or `MaximumSubscribersReached`.
         """
+        return self._join(
+            group_name, None, _checked(event_buffer_size, max_ack_batch_size, max_ack_delay)
+        )
 
-    @abstractmethod
     def read_subscription_to_stream(
         self,
         group_name: str,
@@ -168,6 +188,15 @@ class SubscriptionGroups(ABC):
         max_ack_delay: float = DEFAULT_MAX_ACK_DELAY,
     ) -> GroupConsumer:
         """Join the group on a stream as a new consumer (see `read_subscription_to_all`)."""
+        return self._join(
+            group_name, stream_name, _checked(event_buffer_size, max_ack_batch_size, max_ack_delay)
+        )
+
+    @abstractmethod
+    def _join(
+        self, group_name: str, stream_name: str | None, batching: ConsumerBatching
+    ) -> GroupConsumer:
+        """A new consumer of the group on `stream_name` (None: `$all`), its batching checked."""
 
     @abstractmethod
     def replay_parked_events(

@@ -33,13 +33,7 @@ from write_side.groups.esdb.info import (
 )
 from write_side.groups.esdb.wire import AckRequests, Wire
 from write_side.groups.model import ALL_STREAMS, GroupInfo, GroupSettings, parked_stream_name
-from write_side.groups.port import (
-    DEFAULT_EVENT_BUFFER_SIZE,
-    DEFAULT_MAX_ACK_BATCH_SIZE,
-    DEFAULT_MAX_ACK_DELAY,
-    GroupConsumer,
-    SubscriptionGroups,
-)
+from write_side.groups.port import ConsumerBatching, GroupConsumer, SubscriptionGroups
 
 log = logging.getLogger(__name__)
 
@@ -257,40 +251,9 @@ class EsdbSubscriptionGroups(SubscriptionGroups):
 
     # -- consumers and parked events ----------------------------------------------------------
 
-    def read_subscription_to_all(
-        self,
-        group_name: str,
-        *,
-        event_buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE,
-        max_ack_batch_size: int = DEFAULT_MAX_ACK_BATCH_SIZE,
-        max_ack_delay: float = DEFAULT_MAX_ACK_DELAY,
+    def _join(
+        self, group_name: str, stream_name: str | None, batching: ConsumerBatching
     ) -> GroupConsumer:
-        return self._read(group_name, None, event_buffer_size, max_ack_batch_size, max_ack_delay)
-
-    def read_subscription_to_stream(
-        self,
-        group_name: str,
-        stream_name: str,
-        *,
-        event_buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE,
-        max_ack_batch_size: int = DEFAULT_MAX_ACK_BATCH_SIZE,
-        max_ack_delay: float = DEFAULT_MAX_ACK_DELAY,
-    ) -> GroupConsumer:
-        return self._read(
-            group_name, stream_name, event_buffer_size, max_ack_batch_size, max_ack_delay
-        )
-
-    def _read(
-        self,
-        group_name: str,
-        stream_name: str | None,
-        event_buffer_size: int,
-        max_ack_batch_size: int,
-        max_ack_delay: float,
-    ) -> GroupConsumer:
-        if event_buffer_size < 1 or max_ack_batch_size < 1 or max_ack_delay < 0:
-            raise ValueError("buffer and ack batch sizes must be positive, the ack delay >= 0")
-
         def join(name: str) -> tuple[PersistentSubscription, AckRequests]:
             return self._call(
                 group_name,
@@ -299,9 +262,9 @@ class EsdbSubscriptionGroups(SubscriptionGroups):
                     group_name,
                     stream_name,
                     connection_name=name,
-                    buffer_size=event_buffer_size,
-                    max_ack_batch_size=max_ack_batch_size,
-                    max_ack_delay=max_ack_delay,
+                    buffer_size=batching.event_buffer_size,
+                    max_ack_batch_size=batching.max_ack_batch_size,
+                    max_ack_delay=batching.max_ack_delay,
                 ),
             )
 

@@ -19,7 +19,7 @@ from write_side.groups.errors import (
     SubscriptionGroupError,
 )
 from write_side.groups.model import NACK_ACTIONS, DeliveredEvent, GroupSettings, NackAction
-from write_side.groups.port import GroupConsumer
+from write_side.groups.port import ConsumerBatching, GroupConsumer
 from write_side.groups.sqlite.database import GroupDatabase
 from write_side.groups.sqlite.dispatch import MAX_SCAN_PAGES, GroupTx, page_of_all
 from write_side.groups.sqlite.rows import GroupRow, parse_filter, parse_settings
@@ -71,23 +71,19 @@ class SqliteGroupConsumer(GroupConsumer):
         self,
         db: GroupDatabase,
         group: GroupRow,
+        batching: ConsumerBatching,
         *,
-        event_buffer_size: int,
-        max_ack_batch_size: int,
-        max_ack_delay: float,
         on_stop: Callable[[SqliteGroupConsumer], None],
     ) -> None:
-        if event_buffer_size < 1 or max_ack_batch_size < 1 or max_ack_delay < 0:
-            raise ValueError("buffer and ack batch sizes must be positive, the ack delay >= 0")
         self._db = db
         self._group_id = group.id
         self._group_name = group.name
         self._stream_name = group.stream_name
         self._settings = group.settings
         self._name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._buffer_size = event_buffer_size
-        self._max_ack_batch_size = max_ack_batch_size
-        self._max_ack_delay = max_ack_delay
+        self._buffer_size = batching.event_buffer_size
+        self._max_ack_batch_size = batching.max_ack_batch_size
+        self._max_ack_delay = batching.max_ack_delay
         self._on_stop = on_stop
         self._lock = threading.RLock()
         self._stopped = threading.Event()

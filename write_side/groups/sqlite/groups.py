@@ -26,13 +26,7 @@ from write_side.groups.model import (
     GroupSettings,
     parked_stream_name,
 )
-from write_side.groups.port import (
-    DEFAULT_EVENT_BUFFER_SIZE,
-    DEFAULT_MAX_ACK_BATCH_SIZE,
-    DEFAULT_MAX_ACK_DELAY,
-    GroupConsumer,
-    SubscriptionGroups,
-)
+from write_side.groups.port import ConsumerBatching, GroupConsumer, SubscriptionGroups
 from write_side.groups.sqlite.consumer import SqliteGroupConsumer
 from write_side.groups.sqlite.database import GroupDatabase
 from write_side.groups.sqlite.dispatch import GroupTx
@@ -252,45 +246,15 @@ class SqliteSubscriptionGroups(SubscriptionGroups):
 
     # -- consumers and parked events ----------------------------------------------------------
 
-    def read_subscription_to_all(
-        self,
-        group_name: str,
-        *,
-        event_buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE,
-        max_ack_batch_size: int = DEFAULT_MAX_ACK_BATCH_SIZE,
-        max_ack_delay: float = DEFAULT_MAX_ACK_DELAY,
-    ) -> GroupConsumer:
-        return self._read(group_name, None, event_buffer_size, max_ack_batch_size, max_ack_delay)
-
-    def read_subscription_to_stream(
-        self,
-        group_name: str,
-        stream_name: str,
-        *,
-        event_buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE,
-        max_ack_batch_size: int = DEFAULT_MAX_ACK_BATCH_SIZE,
-        max_ack_delay: float = DEFAULT_MAX_ACK_DELAY,
-    ) -> GroupConsumer:
-        return self._read(
-            group_name, stream_name, event_buffer_size, max_ack_batch_size, max_ack_delay
-        )
-
-    def _read(
-        self,
-        group_name: str,
-        stream_name: str | None,
-        event_buffer_size: int,
-        max_ack_batch_size: int,
-        max_ack_delay: float,
+    def _join(
+        self, group_name: str, stream_name: str | None, batching: ConsumerBatching
     ) -> GroupConsumer:
         with self._db.read() as conn:
             group = self._group(conn, group_name, stream_name)
         consumer = SqliteGroupConsumer(
             self._db,
             group,
-            event_buffer_size=event_buffer_size,
-            max_ack_batch_size=max_ack_batch_size,
-            max_ack_delay=max_ack_delay,
+            batching,
             on_stop=self._forget,
         )
         with self._consumers_lock:
