@@ -167,9 +167,10 @@ class EventStore(ABC):
     ) -> Subscription:
         """Follow one stream from just *after* `from_revision` (None: the start; or the end)."""
 
-    @abstractmethod
     def head_position(self, filter: EventFilter | None = None) -> int | None:
         """Position of the last event (matching `filter`, system streams left out), or None."""
+        last = next(self.read_all(backwards=True, limit=1, filter=filter), None)
+        return None if last is None else last.position
 
     @abstractmethod
     def close(self) -> None:

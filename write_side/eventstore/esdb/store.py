@@ -197,10 +197,6 @@ class EsdbEventStore(EventStore):
         raw, version = calling(stream, None, lambda: self._client.get_stream_metadata(stream))
         return StreamMetadata.from_json_dict(raw), version if isinstance(version, int) else None
 
-    def head_position(self, filter: EventFilter | None = None) -> int | None:
-        last = next(self.read_all(backwards=True, limit=1, filter=filter), None)
-        return None if last is None else last.position
-
     # -- subscriptions ------------------------------------------------------------------------
 
     def subscribe_to_all(

@@ -351,10 +351,6 @@ class SqliteEventStore(EventStore):
             finally:
                 conn.execute("COMMIT")
 
-    def head_position(self, filter: EventFilter | None = None) -> int | None:
-        last = next(self.read_all(backwards=True, limit=1, filter=filter), None)
-        return None if last is None else last.position
-
     # -- subscriptions ------------------------------------------------------------------------
 
     def subscribe_to_all(
