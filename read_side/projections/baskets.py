@@ -22,7 +22,7 @@ from sqlalchemy import Index, delete, select
 from read_side.cache import Cache
 from read_side.projection import Projection
 from read_side.projections import baskets_tables as t
-from read_side.projections.ordering_sql import occurred_at, put_rows, stream_id
+from read_side.projections.ordering_sql import occurred_at, put_rows, rows_by_key, stream_id
 from read_side.queries.baskets import BASKET_CACHE_TTL, basket_key, render_baskets, to_json
 from read_side.targets.sql import SqlTx
 from write_side.basket import (
@@ -207,13 +207,10 @@ class BasketsProjection(Projection[SqlTx]):
         conn, batch = tx.connection, _Batch()
         books = sorted({stream_id(s.stream) for s in stored if s.stream.startswith("book-")})
         buyers = sorted({stream_id(s.stream) for s in stored if s.stream.startswith("basket-")})
-        for chunk in chunks(books):
-            rows = conn.execute(select(tables.books).where(tables.books.c.book_id.in_(chunk)))
-            batch.books.update({row.book_id: dict(row._mapping) for row in rows})
-        baskets, items = tables.baskets, tables.items
+        batch.books.update(rows_by_key(conn, tables.books, books))
+        batch.baskets.update(rows_by_key(conn, tables.baskets, buyers))
+        items = tables.items
         for chunk in chunks(buyers):
-            rows = conn.execute(select(baskets).where(baskets.c.buyer_id.in_(chunk)))
-            batch.baskets.update({row.buyer_id: dict(row._mapping) for row in rows})
             batch.items.update({buyer: {} for buyer in chunk})
             for row in conn.execute(select(items).where(items.c.buyer_id.in_(chunk))):
                 batch.items[row.buyer_id][row.book_id] = dict(row._mapping)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Boolean, Column, Index, Integer, Table, Text, Uuid, select
+from sqlalchemy import Boolean, Column, Index, Integer, Table, Text, Uuid
 
 from read_side.projection import Projection
 from read_side.projections.buyers_personal import ERASED, PersonalData
@@ -20,11 +20,11 @@ from read_side.projections.ordering_sql import (
     BuildTables,
     occurred_at,
     put_rows,
+    rows_by_key,
     stream_id,
     table_of,
 )
 from read_side.targets.sql import SqlTx, UtcDateTime
-from write_side.chunking import chunks
 from write_side.domain import KeyStore
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.ordering import (
@@ -91,7 +91,7 @@ class BuyersProjection(Projection[SqlTx]):
 
     def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
         table = self.table(tx, build)
-        rows = self._load(tx, table, {stream_id(e.stream) for e in events})
+        rows = rows_by_key(tx.connection, table, {stream_id(e.stream) for e in events})
         changed: set[UUID] = set()
         for recorded in events:
             buyer_id = stream_id(recorded.stream)
@@ -128,14 +128,6 @@ class BuyersProjection(Projection[SqlTx]):
             row.update(erased=True, **dict.fromkeys(PERSONAL, ERASED))
         row["updated_at"] = at
         row["version"] = recorded.revision
-
-    @staticmethod
-    def _load(tx: SqlTx, table: Table, ids: set[UUID]) -> dict[UUID, dict[str, Any]]:
-        rows: dict[UUID, dict[str, Any]] = {}
-        for chunk in chunks(sorted(ids)):
-            found = tx.connection.execute(select(table).where(table.c.buyer_id.in_(chunk)))
-            rows.update({row.buyer_id: dict(row._mapping) for row in found})
-        return rows
 
 
 def _contact(contact: Contact | None) -> dict[str, str]:

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    select,
 )
 
 from read_side.projection import Projection
@@ -29,11 +28,11 @@ from read_side.projections.ordering_sql import (
     BuildTables,
     occurred_at,
     put_rows,
+    rows_by_key,
     stream_id,
     table_of,
 )
 from read_side.targets.sql import SqlTx, UtcDateTime
-from write_side.chunking import chunks
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.notification import (
     EmailQueued,
@@ -101,10 +100,7 @@ class EmailsProjection(Projection[SqlTx]):
     def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
         table = self.table(tx, build)
         ids = sorted({stream_id(e.stream) for e in events})
-        rows: dict[UUID, dict[str, Any]] = {}
-        for chunk in chunks(ids):
-            found = tx.connection.execute(select(table).where(table.c.email_id.in_(chunk)))
-            rows.update({row.email_id: dict(row._mapping) for row in found})
+        rows = rows_by_key(tx.connection, table, ids)
         for recorded in events:
             self._fold(rows, recorded)
         put_rows(tx.connection, table, [rows[i] for i in ids if i in rows])

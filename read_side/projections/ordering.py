@@ -23,6 +23,7 @@ from read_side.projections.ordering_sql import (
     add_rows,
     occurred_at,
     put_rows,
+    rows_by_key,
     stream_id,
     table_of,
 )
@@ -194,9 +195,7 @@ class OrderHistoryProjection(Projection[SqlTx]):
                 orders.add(stream_id(one.stream))
         table, gone = self.table(tx, build), self.table(tx, build, t.FORGOTTEN)
         batch = _Batch(orders={}, forgotten=set())
-        for chunk in chunks(sorted(orders)):
-            rows = tx.connection.execute(select(table).where(table.c.order_id.in_(chunk)))
-            batch.orders.update({row.order_id: dict(row._mapping) for row in rows})
+        batch.orders.update(rows_by_key(tx.connection, table, orders))
         for chunk in chunks(sorted(buyers)):
             found = tx.connection.scalars(select(gone.c.buyer_id).where(gone.c.buyer_id.in_(chunk)))
             batch.forgotten.update(found)

@@ -7,17 +7,18 @@ list each, so the writer and the reader cannot disagree on a column or its type.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Connection, Dialect, MetaData, Table, TypeDecorator
+from sqlalchemy import BigInteger, Connection, Dialect, MetaData, Table, TypeDecorator, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import SchemaItem
 
 from read_side.targets.sql import SqlTx
+from write_side.chunking import chunks
 from write_side.envelope import StoredEvent
 
 _CENT = Decimal("0.01")
@@ -83,6 +84,18 @@ def put_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> 
     )
 
 
+def rows_by_key(conn: Connection, table: Table, keys: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+    """The rows of `table` whose primary key (one column) is among `keys`, as dicts by key;
+    asked in chunks, so any number of keys stays within a statement's parameter limit."""
+    (key,) = table.primary_key.columns
+    rows: dict[UUID, dict[str, Any]] = {}
+    for chunk in chunks(sorted(keys)):
+        for row in conn.execute(select(table).where(key.in_(chunk))):
+            values = dict(row._mapping)
+            rows[values[key.name]] = values
+    return rows
+
+
 def add_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows`, keeping the stored one where a primary key exists (a replay adds none)."""
     if rows:
@@ -105,6 +118,7 @@ __all__ = [
     "add_rows",
     "occurred_at",
     "put_rows",
+    "rows_by_key",
     "stream_id",
     "table_of",
     "upsert",
