@@ -55,19 +55,26 @@ class GroupConsumer(ABC):
     iteration then ends, and every event not acknowledged goes back to the group.
     """
 
-    @abstractmethod
     def __next__(self) -> DeliveredEvent:
         """The next event, waiting for one as long as it takes."""
+        delivered = self._next_within(None)
+        assert delivered is not None  # without a timeout, only a stop ends the wait
+        return delivered
 
     def __iter__(self) -> Iterator[DeliveredEvent]:
         return self
 
-    @abstractmethod
     def receive(self, timeout: float) -> DeliveredEvent | None:
         """The next event, or None when none came within `timeout` seconds.
 
         Raises StopIteration once the consumer is stopped.
         """
+        return self._next_within(timeout)
+
+    @abstractmethod
+    def _next_within(self, timeout: float | None) -> DeliveredEvent | None:
+        """The next event, or None when none came within `timeout` seconds (None: wait as
+        long as it takes); StopIteration once the consumer is stopped."""
 
     @abstractmethod
     def ack(self, item: uuid.UUID | DeliveredEvent) -> None:

@@ -108,15 +108,7 @@ class EsdbGroupConsumer(GroupConsumer):
 
     # -- receiving ----------------------------------------------------------------------------
 
-    def __next__(self) -> DeliveredEvent:
-        delivered = self._take(None)
-        assert delivered is not None
-        return delivered
-
-    def receive(self, timeout: float) -> DeliveredEvent | None:
-        return self._take(timeout)
-
-    def _take(self, timeout: float | None) -> DeliveredEvent | None:
+    def _next_within(self, timeout: float | None) -> DeliveredEvent | None:
         if self._stopped.is_set():
             raise StopIteration
         if self._failure is not None:

@@ -118,15 +118,7 @@ class SqliteGroupConsumer(GroupConsumer):
 
     # -- receiving ----------------------------------------------------------------------------
 
-    def __next__(self) -> DeliveredEvent:
-        delivered = self._receive(None)
-        assert delivered is not None
-        return delivered
-
-    def receive(self, timeout: float) -> DeliveredEvent | None:
-        return self._receive(timeout)
-
-    def _receive(self, timeout: float | None) -> DeliveredEvent | None:
+    def _next_within(self, timeout: float | None) -> DeliveredEvent | None:
         give_up = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._lock:
