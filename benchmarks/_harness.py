@@ -311,11 +311,13 @@ def write_results(
     scale: Mapping[str, Any],
     cases: Sequence[CaseResult],
     targets: Sequence[Target],
+    settings: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write `<out_dir>/<area>.json` and return its path."""
-    document = {
+    """Write `<out_dir>/<area>.json` (with `settings` after `scale` when given); its path."""
+    document: dict[str, Any] = {
         "machine": dict(machine),
         "scale": dict(scale),
+        **({} if settings is None else {"settings": dict(settings)}),
         "cases": {
             case.name: {
                 side: {name: _rounded(name, value) for name, value in m.metrics.items()}
@@ -338,6 +340,45 @@ def write_results(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{area}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
+
+
+def report(
+    area: str,
+    options: Options,
+    *,
+    title: str,
+    repetitions: int,
+    began: float,
+    machine: Mapping[str, Any],
+    scale: Mapping[str, Any],
+    cases: Sequence[CaseResult],
+    targets: Sequence[Target],
+    console: Console,
+    settings: Mapping[str, Any] | None = None,
+) -> Path:
+    """The end of every benchmark: print the table (`title`, the scale and the repetitions in
+    its heading), write `<area>.json` under `options.out`, and say where, `began` how long ago
+    (a `time.perf_counter()` reading)."""
+    size = "quick" if options.quick else "full"
+    print_results(
+        f"{title} ({size} scale; medians of {repetitions})",
+        machine=machine,
+        scale=scale,
+        cases=cases,
+        targets=targets,
+        console=console,
+    )
+    path = write_results(
+        options.out,
+        area,
+        machine=machine,
+        scale=scale,
+        cases=cases,
+        targets=targets,
+        settings=settings,
+    )
+    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
     return path
 
 

@@ -65,11 +65,10 @@ from benchmarks._harness import (
     make_console,
     parse_options,
     percentiles_ms,
-    print_results,
     ratio_target,
+    report,
     scratch_directory,
     side_by_side,
-    write_results,
 )
 from pipelines.overview import projection_status
 
@@ -778,26 +777,19 @@ def main() -> None:
     }
     results = list(cases.values())
     targets = judge(cases, bench.failures)
-    title = f"api ({'quick' if options.quick else 'full'} scale; medians of {scale.repetitions})"
-    print_results(
-        title, machine=machine, scale=scale_block, cases=results, targets=targets, console=console
+    report(
+        AREA,
+        options,
+        title="api",
+        repetitions=scale.repetitions,
+        began=began,
+        machine=machine,
+        scale=scale_block,
+        cases=results,
+        targets=targets,
+        console=console,
+        settings=settings_block(scale, wrk_version, SERVE_LOG_LEVEL),
     )
-    path = write_results(
-        options.out, AREA, machine=machine, scale=scale_block, cases=results, targets=targets
-    )
-    add_settings(path, settings_block(scale, wrk_version, SERVE_LOG_LEVEL))
-    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
-
-
-def add_settings(path: Path, settings: Mapping[str, Any]) -> None:
-    """Put `settings` into the written JSON, after `scale`."""
-    document = json.loads(path.read_text())
-    ordered: dict[str, Any] = {}
-    for key, value in document.items():
-        ordered[key] = value
-        if key == "scale":
-            ordered["settings"] = dict(settings)
-    path.write_text(json.dumps(ordered, indent=2) + "\n")
 
 
 if __name__ == "__main__":

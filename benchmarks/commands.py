@@ -42,12 +42,11 @@ from benchmarks._harness import (
     machine_info,
     make_console,
     parse_options,
-    print_results,
     ratio_target,
+    report,
     scratch_directory,
     side_by_side,
     throughput,
-    write_results,
 )
 from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, connect_durable
 from write_side.basket import UpdateBasket
@@ -356,16 +355,18 @@ def main() -> None:
             orders = place_order_case(data_dir, scale)
     cases = [feedback, orders]
     targets = judge(feedback)
-    title = (
-        f"commands ({'quick' if options.quick else 'full'} scale; medians of {scale.repetitions})"
+    report(
+        AREA,
+        options,
+        title="commands",
+        repetitions=scale.repetitions,
+        began=began,
+        machine=machine,
+        scale=asdict(scale),
+        cases=cases,
+        targets=targets,
+        console=console,
     )
-    print_results(
-        title, machine=machine, scale=asdict(scale), cases=cases, targets=targets, console=console
-    )
-    path = write_results(
-        options.out, AREA, machine=machine, scale=asdict(scale), cases=cases, targets=targets
-    )
-    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":

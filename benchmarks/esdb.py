@@ -39,11 +39,10 @@ from benchmarks._harness import (
     machine_info,
     make_console,
     parse_options,
-    print_results,
+    report,
     scratch_directory,
     side_by_side,
     throughput,
-    write_results,
 )
 from tests.esdb_server.process import EsdbServerProcess
 from write_side.eventstore import CaughtUp, EventStore, NewEvent, StreamState
@@ -329,14 +328,18 @@ def main() -> None:
     cases = [single, batch, read, overhead]
     targets = judge(overhead)
     scale_block = asdict(scale) | {"data_bytes": len(DATA), "metadata_bytes": len(METADATA)}
-    title = f"esdb ({'quick' if options.quick else 'full'} scale; medians of {scale.repetitions})"
-    print_results(
-        title, machine=machine, scale=scale_block, cases=cases, targets=targets, console=console
+    report(
+        AREA,
+        options,
+        title="esdb",
+        repetitions=scale.repetitions,
+        began=began,
+        machine=machine,
+        scale=scale_block,
+        cases=cases,
+        targets=targets,
+        console=console,
     )
-    path = write_results(
-        options.out, AREA, machine=machine, scale=scale_block, cases=cases, targets=targets
-    )
-    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":

@@ -50,12 +50,11 @@ from benchmarks._harness import (
     make_console,
     parse_options,
     percentiles_ms,
-    print_results,
     ratio_target,
+    report,
     scratch_directory,
     side_by_side,
     throughput,
-    write_results,
 )
 from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, RAW_SELECT, connect_durable
 from write_side.eventstore import NewEvent, RecordedEvent, StreamState
@@ -624,15 +623,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         "data_bytes": round(sum(len(p[1]) for p in payloads) / len(payloads)),
         "metadata_bytes": round(sum(len(p[2]) for p in payloads) / len(payloads)),
     }
-    size = "quick" if options.quick else "full"
-    title = f"eventstore ({size} scale; medians of {scale.repetitions} repetitions)"
-    print_results(
-        title, machine=machine, scale=scale_block, cases=cases, targets=targets, console=console
+    report(
+        AREA,
+        options,
+        title="eventstore",
+        repetitions=scale.repetitions,
+        began=began,
+        machine=machine,
+        scale=scale_block,
+        cases=cases,
+        targets=targets,
+        console=console,
     )
-    path = write_results(
-        options.out, AREA, machine=machine, scale=scale_block, cases=cases, targets=targets
-    )
-    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":

@@ -43,11 +43,10 @@ from benchmarks._harness import (
     make_console,
     parse_options,
     percentiles_ms,
-    print_results,
+    report,
     scratch_directory,
     side_by_side,
     throughput,
-    write_results,
 )
 from benchmarks.events import SEED, cached_store
 from write_side.eventstore.sqlite import SqliteEventStore
@@ -348,15 +347,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         "store": {k: v for k, v in cached.stats.items() if k != "events"},
         "store_reused": cached.reused,
     }
-    size = "quick" if options.quick else "full"
-    title = f"subscription groups ({size} scale; medians of {scale.repetitions} repetitions)"
-    print_results(
-        title, machine=machine, scale=scale_block, cases=cases, targets=targets, console=console
+    report(
+        AREA,
+        options,
+        title="subscription groups",
+        repetitions=scale.repetitions,
+        began=began,
+        machine=machine,
+        scale=scale_block,
+        cases=cases,
+        targets=targets,
+        console=console,
     )
-    out = write_results(
-        options.out, AREA, machine=machine, scale=scale_block, cases=cases, targets=targets
-    )
-    console.print(f"wrote {out} in {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":

@@ -52,11 +52,10 @@ from benchmarks._harness import (
     make_console,
     parse_options,
     percentiles_ms,
-    print_results,
     ratio_target,
+    report,
     scratch_directory,
     side_by_side,
-    write_results,
 )
 from benchmarks._projections import (
     CommitReportingCounts,
@@ -593,15 +592,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         "store_generation_s": round(store.generated_in_s, 1),
         "store_reused": store.reused,
     }
-    size = "quick" if options.quick else "full"
-    title = f"projections ({size} scale; medians of {scale.repetitions} repetitions)"
-    print_results(
-        title, machine=machine, scale=scale_block, cases=cases, targets=targets, console=console
+    report(
+        AREA,
+        options,
+        title="projections",
+        repetitions=scale.repetitions,
+        began=began,
+        machine=machine,
+        scale=scale_block,
+        cases=cases,
+        targets=targets,
+        console=console,
     )
-    path = write_results(
-        options.out, AREA, machine=machine, scale=scale_block, cases=cases, targets=targets
-    )
-    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":
