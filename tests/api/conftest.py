@@ -30,12 +30,12 @@ from pipelines.runner import RunnerSettings
 from pipelines.timers import timer_service
 from pipelines.worker import Assignment, Worker
 from read_side.targets.sql import SqlTarget
+from tests.databases import POSTGRES_URL
 from write_side.catalog import CreateAuthor, CreateBook, CreateCategory, CreatePublisher
 from write_side.domain import Command, CommandResult
 from write_side.ids import new_id
 from write_side.ordering import Address, CreateBuyer
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 JWT_SECRET = "a-secret-for-tests-only-0123456789abcdef"
 

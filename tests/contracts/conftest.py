@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from read_side.targets import MemoryTarget, Target
+from tests.databases import POSTGRES_URL
 from tests.esdb_server.fixtures import esdb_server  # noqa: F401 (the backend fixture asks for it)
 from tests.esdb_server.server import EsdbTestServer
 from write_side.eventstore import Capability, EventStore
@@ -102,8 +103,6 @@ def empty_store(backend: Backend) -> Iterator[EventStore]:
 
 
 # -- read-model targets ------------------------------------------------------------------------
-
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _memory_target(tmp_path: Path) -> Iterator[Target]:

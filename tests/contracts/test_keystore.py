@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.contracts.conftest import POSTGRES_URL
+from tests.databases import POSTGRES_URL
 from write_side.domain import KeyStore
 from write_side.keystore import SqliteKeyStore, SqlKeyStore, SubjectForgotten
 

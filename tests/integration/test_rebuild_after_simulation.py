@@ -4,7 +4,6 @@ the embedded query store and on PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from api.simulator import SimulationConfig, run_simulation
 from pipelines.runner import ProjectionRunner, RunnerSettings
 from read_side.projections import all_projections
 from read_side.targets.sql import SqlTarget
-from tests.contracts.conftest import POSTGRES_URL
+from tests.databases import sql_target_with_url
 from write_side.eventstore.factory import open_event_store
 from write_side.keystore import open_key_store
 
@@ -36,17 +35,8 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def query_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SqlTarget, str]]:
     """A query store and a URL that reads its tables."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'query.db'}"
-        target = SqlTarget(url)
-        yield target, url
-        target.close()
-        return
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    target = SqlTarget(POSTGRES_URL, schema=schema)
-    yield target, f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    target.drop_schema()
-    target.close()
+    with sql_target_with_url(request.param, tmp_path) as found:
+        yield found
 
 
 def rows_of(url: str, table: str) -> list[tuple[object, ...]]:

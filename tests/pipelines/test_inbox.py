@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.pool import NullPool
 
 from pipelines.inbox import Inbox
-from tests.contracts.conftest import POSTGRES_URL
+from tests.databases import POSTGRES_URL
 from write_side.eventstore import NewEvent, StreamState
 from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.groups.sqlite import SqliteSubscriptionGroups

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from pipelines.dead_letters import list_dead_letters, replay
 from pipelines.rebuild import rebuild
 from pipelines.runner import ProjectionRunner, RunnerSettings
 from read_side.targets.sql import SqlTarget
-from tests.contracts.conftest import POSTGRES_URL
+from tests.databases import sql_target_with_url
 from tests.pipelines.projections import SqlCountsByType
 from tests.pipelines.test_runner import append, wait_for
 from write_side.eventstore import EventStore
@@ -27,17 +26,8 @@ FAST = RunnerSettings(retry_backoff_s=0.001, idle_s=0.02, lease_ttl_s=0.6, batch
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def sql(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SqlTarget, str]]:
     """A SQL target and a URL (with its schema) for readers on other connections."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'query.db'}"
-        target = SqlTarget(url)
-        yield target, url
-        target.close()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    target = SqlTarget(POSTGRES_URL, schema=schema)
-    yield target, f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    target.drop_schema()
-    target.close()
+    with sql_target_with_url(request.param, tmp_path) as found:
+        yield found
 
 
 def view_counts(url: str) -> dict[str, int]:

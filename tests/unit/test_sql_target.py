@@ -17,8 +17,7 @@ from sqlalchemy.exc import OperationalError, StatementError
 
 from read_side.targets import Checkpoint, CheckpointMovedBack
 from read_side.targets.sql import SqlTarget, SqlTx
-
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from tests.databases import POSTGRES_URL
 
 
 @dataclass(frozen=True)

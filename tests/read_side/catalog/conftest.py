@@ -27,6 +27,7 @@ from read_side.projections.catalog_references import (
 )
 from read_side.projections.feedbacks import FeedbacksProjection
 from read_side.targets.sql import SqlTarget
+from tests.databases import sql_target_with_url
 from tests.domain.contexts import Shelf, create_book, given_shelf
 from write_side.bootstrap import bootstrap
 from write_side.catalog import ChangeBookPrice
@@ -35,7 +36,6 @@ from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.keystore import SqliteKeyStore
 from write_side.rating import CreateFeedback
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 #: Small batches, so a history spans many and every fold meets rows written by an earlier one.
 SMALL_BATCHES = RunnerSettings(batch_size=3)
@@ -55,22 +55,10 @@ class QueryDb:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def query_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[QueryDb]:
     """The query database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'query.db'}"
-        db = QueryDb("sqlite", SqlTarget(url), create_engine(url))
+    with sql_target_with_url(request.param, tmp_path) as (target, url):
+        db = QueryDb(request.param, target, create_engine(url))
         yield db
         db.engine.dispose()
-        db.target.close()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    target = SqlTarget(POSTGRES_URL, schema=schema)
-    db = QueryDb(
-        "postgres", target, create_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
-    )
-    yield db
-    db.engine.dispose()
-    target.drop_schema()
-    target.close()
 
 
 @dataclass

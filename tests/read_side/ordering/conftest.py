@@ -14,7 +14,7 @@ from read_side.cache import Cache
 from read_side.cache.redis import RedisCache
 from read_side.cache.sqlite import SqliteCache
 from read_side.targets.sql import SqlTarget
-from tests.contracts.conftest import POSTGRES_URL
+from tests.databases import sql_target_with_url
 from tests.read_side.ordering.world import World
 from write_side.domain import ManualClock
 from write_side.eventstore.sqlite import SqliteEventStore
@@ -27,17 +27,8 @@ START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def query_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SqlTarget, str]]:
     """The query database as a target, and its URL for readers (PostgreSQL: own schema)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'query.db'}"
-        target = SqlTarget(url)
-        yield target, url
-        target.close()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    target = SqlTarget(POSTGRES_URL, schema=schema)
-    yield target, f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    target.drop_schema()
-    target.close()
+    with sql_target_with_url(request.param, tmp_path) as found:
+        yield found
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
