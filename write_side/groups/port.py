@@ -37,13 +37,9 @@ class ConsumerBatching:
     max_ack_batch_size: int
     max_ack_delay: float
 
-
-def _checked(
-    event_buffer_size: int, max_ack_batch_size: int, max_ack_delay: float
-) -> ConsumerBatching:
-    if event_buffer_size < 1 or max_ack_batch_size < 1 or max_ack_delay < 0:
-        raise ValueError("buffer and ack batch sizes must be positive, the ack delay >= 0")
-    return ConsumerBatching(event_buffer_size, max_ack_batch_size, max_ack_delay)
+    def __post_init__(self) -> None:
+        if self.event_buffer_size < 1 or self.max_ack_batch_size < 1 or self.max_ack_delay < 0:
+            raise ValueError("buffer and ack batch sizes must be positive, the ack delay >= 0")
 
 
 class GroupConsumer(ABC):
@@ -182,7 +178,7 @@ class SubscriptionGroups(ABC):
         `GroupNotFound`, or `MaximumSubscribersReached`.
         """
         return self._join(
-            group_name, None, _checked(event_buffer_size, max_ack_batch_size, max_ack_delay)
+            group_name, None, ConsumerBatching(event_buffer_size, max_ack_batch_size, max_ack_delay)
         )
 
     def read_subscription_to_stream(
@@ -196,14 +192,16 @@ class SubscriptionGroups(ABC):
     ) -> GroupConsumer:
         """Join the group on a stream as a new consumer (see `read_subscription_to_all`)."""
         return self._join(
-            group_name, stream_name, _checked(event_buffer_size, max_ack_batch_size, max_ack_delay)
+            group_name,
+            stream_name,
+            ConsumerBatching(event_buffer_size, max_ack_batch_size, max_ack_delay),
         )
 
     @abstractmethod
     def _join(
         self, group_name: str, stream_name: str | None, batching: ConsumerBatching
     ) -> GroupConsumer:
-        """A new consumer of the group on `stream_name` (None: `$all`), its batching checked."""
+        """A new consumer of the group on `stream_name` (None: `$all`)."""
 
     @abstractmethod
     def replay_parked_events(
