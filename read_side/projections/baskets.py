@@ -205,7 +205,7 @@ class BasketsProjection(Projection[SqlTx]):
     @staticmethod
     def _load(tx: SqlTx, tables: t.BasketTables, stored: list[StoredEvent]) -> _Batch:
         conn, batch = tx.connection, _Batch()
-        books = sorted({stream_id(s.stream) for s in stored if s.stream.startswith("book-")})
+        books = {stream_id(s.stream) for s in stored if s.stream.startswith("book-")}
         buyers = sorted({stream_id(s.stream) for s in stored if s.stream.startswith("basket-")})
         batch.books.update(rows_by_key(conn, tables.books, books))
         batch.baskets.update(rows_by_key(conn, tables.baskets, buyers))
