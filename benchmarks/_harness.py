@@ -343,43 +343,61 @@ def write_results(
     return path
 
 
-def report(
-    area: str,
-    options: Options,
-    *,
-    title: str,
-    repetitions: int,
-    began: float,
-    machine: Mapping[str, Any],
-    scale: Mapping[str, Any],
-    cases: Sequence[CaseResult],
-    targets: Sequence[Target],
-    console: Console,
-    settings: Mapping[str, Any] | None = None,
-) -> Path:
-    """The end of every benchmark: print the table (`title`, the scale and the repetitions in
-    its heading), write `<area>.json` under `options.out`, and say where, `began` how long ago
-    (a `time.perf_counter()` reading)."""
-    size = "quick" if options.quick else "full"
-    print_results(
-        f"{title} ({size} scale; medians of {repetitions})",
-        machine=machine,
-        scale=scale,
-        cases=cases,
-        targets=targets,
-        console=console,
-    )
-    path = write_results(
-        options.out,
-        area,
-        machine=machine,
-        scale=scale,
-        cases=cases,
-        targets=targets,
-        settings=settings,
-    )
-    console.print(f"wrote {path} in {time.perf_counter() - began:.0f} s")
-    return path
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run of a benchmark script: its area, options, console, and when it began (a
+    `time.perf_counter()` reading)."""
+
+    area: str
+    options: Options
+    console: Console
+    began: float
+
+    def step(self, label: str, case: Callable[[], CaseResult]) -> CaseResult:
+        """Run one case under a status line, and log when it is done."""
+        with self.console.status(f"{label}…"):
+            result = case()
+        self.console.log(f"{result.name} done")
+        return result
+
+    def report(
+        self,
+        title: str,
+        repetitions: int,
+        machine: Mapping[str, Any],
+        scale: Mapping[str, Any],
+        cases: Sequence[CaseResult],
+        targets: Sequence[Target],
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Path:
+        """The end of the run: print the table (`title`, the scale and the repetitions in its
+        heading), write `<area>.json` under the options' `out`, and say where and how long."""
+        size = "quick" if self.options.quick else "full"
+        print_results(
+            f"{title} ({size} scale; medians of {repetitions})",
+            machine=machine,
+            scale=scale,
+            cases=cases,
+            targets=targets,
+            console=self.console,
+        )
+        path = write_results(
+            self.options.out,
+            self.area,
+            machine=machine,
+            scale=scale,
+            cases=cases,
+            targets=targets,
+            settings=settings,
+        )
+        self.console.print(f"wrote {path} in {time.perf_counter() - self.began:.0f} s")
+        return path
+
+
+def start_run(area: str, description: str, argv: Sequence[str] | None = None) -> Run:
+    """A run of the benchmark of `area`: its options parsed (`description` for `--help`)."""
+    return Run(area, parse_options(description, argv), make_console(), time.perf_counter())
 
 
 def _metric_columns(cases: Sequence[CaseResult]) -> list[str]:

@@ -62,13 +62,11 @@ from benchmarks._harness import (
     Target,
     bound_target,
     machine_info,
-    make_console,
-    parse_options,
     percentiles_ms,
     ratio_target,
-    report,
     scratch_directory,
     side_by_side,
+    start_run,
 )
 from pipelines.overview import projection_status
 
@@ -711,16 +709,14 @@ SERVE_LOG_LEVEL = "info"
 
 def main() -> None:
     """Build the data, start the worker and the API, run every case, print and write JSON."""
-    options = parse_options("HTTP API benchmark (see benchmarks/api.py)")
-    scale = QUICK if options.quick else FULL
-    console = make_console()
-    began = time.perf_counter()
+    run = start_run(AREA, "HTTP API benchmark (see benchmarks/api.py)")
+    scale = QUICK if run.options.quick else FULL
     for name in [name for name in os.environ if name.startswith("BOOKWORM_")]:
         del os.environ[name]  # every setting of the run is the defaults and those set below
     try:
         wrk, wrk_version = find_wrk()
     except BenchmarkError as missing:
-        console.print(f"[red]{missing}[/]")
+        run.console.print(f"[red]{missing}[/]")
         raise SystemExit(2) from None
     with scratch_directory(AREA) as work_dir, ExitStack() as stack:
         data_dir = work_dir / "data"
@@ -735,10 +731,10 @@ def main() -> None:
         machine = machine_info(
             data_dir, wrk=wrk_version, uvicorn=version("uvicorn"), fastapi=version("fastapi")
         )
-        with console.status(f"simulating {scale.books} books, {scale.buyers} buyers…"):
+        with run.console.status(f"simulating {scale.books} books, {scale.buyers} buyers…"):
             simulated = simulate(settings, scale)
         worker = stack.enter_context(service("worker", [bookworm(), "worker"], env, work_dir))
-        with console.status("the worker catches up…"):
+        with run.console.status("the worker catches up…"):
             settled = wait_until_settled(settings, worker)
         port = free_port()
         api_argv = [
@@ -759,11 +755,11 @@ def main() -> None:
             ("books_page", books_page),
             ("post_feedback", post_feedback),
         ):
-            with console.status(f"{name}…"):
+            with run.console.status(f"{name}…"):
                 cases[name] = case(bench)
-        with console.status("the worker catches up…"):
+        with run.console.status("the worker catches up…"):
             wait_until_settled(settings, worker)
-        with console.status("freshness…"):
+        with run.console.status("freshness…"):
             cases["freshness"] = freshness(bench)
         worker.check()
     scale_block = {
@@ -777,17 +773,13 @@ def main() -> None:
     }
     results = list(cases.values())
     targets = judge(cases, bench.failures)
-    report(
-        AREA,
-        options,
-        title="api",
-        repetitions=scale.repetitions,
-        began=began,
-        machine=machine,
-        scale=scale_block,
-        cases=results,
-        targets=targets,
-        console=console,
+    run.report(
+        "api",
+        scale.repetitions,
+        machine,
+        scale_block,
+        results,
+        targets,
         settings=settings_block(scale, wrk_version, SERVE_LOG_LEVEL),
     )
 

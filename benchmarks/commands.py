@@ -40,12 +40,10 @@ from benchmarks._harness import (
     Target,
     bound_target,
     machine_info,
-    make_console,
-    parse_options,
     ratio_target,
-    report,
     scratch_directory,
     side_by_side,
+    start_run,
     throughput,
 )
 from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, connect_durable
@@ -343,30 +341,17 @@ def judge(feedback: CaseResult) -> list[Target]:
 
 def main() -> None:
     """Run every case, print the table and write `<out>/commands.json`."""
-    options = parse_options("Command benchmark (see benchmarks/commands.py)")
-    scale = QUICK if options.quick else FULL
-    console = make_console()
-    began = time.perf_counter()
+    run = start_run(AREA, "Command benchmark (see benchmarks/commands.py)")
+    scale = QUICK if run.options.quick else FULL
     with scratch_directory(AREA) as data_dir:
         machine = machine_info(data_dir)
-        with console.status("CreateFeedback…"):
+        with run.console.status("CreateFeedback…"):
             feedback = create_feedback_case(data_dir, scale)
-        with console.status("PlaceOrder…"):
+        with run.console.status("PlaceOrder…"):
             orders = place_order_case(data_dir, scale)
     cases = [feedback, orders]
     targets = judge(feedback)
-    report(
-        AREA,
-        options,
-        title="commands",
-        repetitions=scale.repetitions,
-        began=began,
-        machine=machine,
-        scale=asdict(scale),
-        cases=cases,
-        targets=targets,
-        console=console,
-    )
+    run.report("commands", scale.repetitions, machine, asdict(scale), cases, targets)
 
 
 if __name__ == "__main__":

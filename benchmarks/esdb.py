@@ -37,11 +37,9 @@ from benchmarks._harness import (
     Target,
     bound_target,
     machine_info,
-    make_console,
-    parse_options,
-    report,
     scratch_directory,
     side_by_side,
+    start_run,
     throughput,
 )
 from tests.esdb_server.process import EsdbServerProcess
@@ -278,10 +276,8 @@ def judge(overhead: CaseResult) -> list[Target]:
 
 def main() -> None:
     """Run every case, print the table and write `<out>/esdb.json`."""
-    options = parse_options("EventStoreDB adapter benchmark (see benchmarks/esdb.py)")
-    scale = QUICK if options.quick else FULL
-    console = make_console()
-    began = time.perf_counter()
+    run = start_run(AREA, "EventStoreDB adapter benchmark (see benchmarks/esdb.py)")
+    scale = QUICK if run.options.quick else FULL
     with scratch_directory(AREA) as data_dir, server(data_dir) as process:
         machine = machine_info(
             data_dir, esdbclient="1.1.7", server="tests/esdb_server (Python gRPC)"
@@ -290,7 +286,7 @@ def main() -> None:
         store = EsdbEventStore(process.uri)
         client = esdbclient.EventStoreDBClient(process.uri)
         try:
-            with console.status("single appends…"):
+            with run.console.status("single appends…"):
                 single, _ = append_case(
                     "single_append_over_grpc",
                     scale,
@@ -300,7 +296,7 @@ def main() -> None:
                     commits=scale.single_appends,
                     batch_size=1,
                 )
-            with console.status("batch appends…"):
+            with run.console.status("batch appends…"):
                 batch, _ = append_case(
                     f"batch_append_{scale.batch_size}_over_grpc",
                     scale,
@@ -310,10 +306,10 @@ def main() -> None:
                     commits=scale.batches,
                     batch_size=scale.batch_size,
                 )
-            with console.status("catch-up reads…"):
+            with run.console.status("catch-up reads…"):
                 fill(store, scale.read_events)
                 read, read_cpu = catchup_case(scale, store, client)
-            with console.status("adapter overhead…"):
+            with run.console.status("adapter overhead…"):
                 single_cpu = interleaved_append_cpu(store, client, scale.overhead_calls)
         finally:
             client.close()
@@ -328,18 +324,7 @@ def main() -> None:
     cases = [single, batch, read, overhead]
     targets = judge(overhead)
     scale_block = asdict(scale) | {"data_bytes": len(DATA), "metadata_bytes": len(METADATA)}
-    report(
-        AREA,
-        options,
-        title="esdb",
-        repetitions=scale.repetitions,
-        began=began,
-        machine=machine,
-        scale=scale_block,
-        cases=cases,
-        targets=targets,
-        console=console,
-    )
+    run.report("esdb", scale.repetitions, machine, scale_block, cases, targets)
 
 
 if __name__ == "__main__":

@@ -47,13 +47,11 @@ from benchmarks._harness import (
     Target,
     bound_target,
     machine_info,
-    make_console,
-    parse_options,
     percentiles_ms,
     ratio_target,
-    report,
     scratch_directory,
     side_by_side,
+    start_run,
     throughput,
 )
 from benchmarks._raw_sqlite import RAW_DDL, RAW_INSERT, RAW_SELECT, connect_durable
@@ -593,48 +591,31 @@ def judge(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every case, print the table and write `<out>/eventstore.json`."""
-    options = parse_options("Event store benchmark (see benchmarks/eventstore.py)", argv)
-    scale = QUICK if options.quick else FULL
-    console = make_console()
+    run = start_run(AREA, "Event store benchmark (see benchmarks/eventstore.py)", argv)
+    scale = QUICK if run.options.quick else FULL
     payloads = make_payloads(1_000)
-    began = time.perf_counter()
-
-    def step(label: str, case: Callable[[], CaseResult]) -> CaseResult:
-        with console.status(f"{label}…"):
-            result = case()
-        console.log(f"{result.name} done")
-        return result
 
     with scratch_directory(AREA) as data_dir:
         machine = machine_info(data_dir, sqlite=sqlite3.sqlite_version, eventsourcing=version(PEER))
-        single = step("single appends", lambda: single_append_durable(data_dir, scale, payloads))
-        group = step(
+        single = run.step(
+            "single appends", lambda: single_append_durable(data_dir, scale, payloads)
+        )
+        group = run.step(
             "group commit", lambda: group_commit_16_threads(data_dir, scale, payloads, single)
         )
-        batch = step("batch appends", lambda: batch_append_100(data_dir, scale, payloads))
-        read = step("read_all", lambda: read_all_200k(data_dir, scale, payloads))
-        tail = step("live tail", lambda: live_tail_cross_process(data_dir, scale, payloads))
+        batch = run.step("batch appends", lambda: batch_append_100(data_dir, scale, payloads))
+        read = run.step("read_all", lambda: read_all_200k(data_dir, scale, payloads))
+        tail = run.step("live tail", lambda: live_tail_cross_process(data_dir, scale, payloads))
 
     cases = [single, group, batch, read, tail]
     targets = judge(single, group, batch, read, tail)
     scale_block = {
-        "quick": options.quick,
+        "quick": run.options.quick,
         **asdict(scale),
         "data_bytes": round(sum(len(p[1]) for p in payloads) / len(payloads)),
         "metadata_bytes": round(sum(len(p[2]) for p in payloads) / len(payloads)),
     }
-    report(
-        AREA,
-        options,
-        title="eventstore",
-        repetitions=scale.repetitions,
-        began=began,
-        machine=machine,
-        scale=scale_block,
-        cases=cases,
-        targets=targets,
-        console=console,
-    )
+    run.report("eventstore", scale.repetitions, machine, scale_block, cases, targets)
 
 
 if __name__ == "__main__":

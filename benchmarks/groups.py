@@ -40,12 +40,10 @@ from benchmarks._harness import (
     Target,
     bound_target,
     machine_info,
-    make_console,
-    parse_options,
     percentiles_ms,
-    report,
     scratch_directory,
     side_by_side,
+    start_run,
     throughput,
 )
 from benchmarks.events import SEED, cached_store
@@ -309,11 +307,9 @@ def judge(one: CaseResult) -> list[Target]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every case, print the table and write `<out>/groups.json`."""
-    options = parse_options("Subscription-group benchmark (see benchmarks/groups.py)", argv)
-    scale = QUICK if options.quick else FULL
-    console = make_console()
-    began = time.perf_counter()
-    with console.status(f"generating (or finding) a store of {scale.events:,} events…"):
+    run = start_run(AREA, "Subscription-group benchmark (see benchmarks/groups.py)", argv)
+    scale = QUICK if run.options.quick else FULL
+    with run.console.status(f"generating (or finding) a store of {scale.events:,} events…"):
         cached = cached_store(scale.events)
     with scratch_directory(AREA) as data_dir:
         path = data_dir / "events.db"
@@ -322,43 +318,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         with SqliteEventStore(path) as store, SqliteSubscriptionGroups(store) as groups:
             count = sum(1 for _ in store.read_all())
 
-            def step(label: str, case: Callable[[], CaseResult]) -> CaseResult:
-                with console.status(f"{label}…"):
-                    result = case()
-                console.log(f"{result.name} done")
-                return result
-
             cases = [
-                step(
+                run.step(
                     "delivery, 1 consumer", lambda: delivery_1_consumer(store, groups, scale, count)
                 ),
-                step(
+                run.step(
                     f"delivery, {scale.consumers} consumer processes",
                     lambda: delivery_n_consumers(store, groups, path, scale, count),
                 ),
-                step("redelivery after a nack", lambda: redelivery_after_nack(groups, path, scale)),
+                run.step(
+                    "redelivery after a nack", lambda: redelivery_after_nack(groups, path, scale)
+                ),
             ]
     targets = judge(cases[0])
     scale_block = {
-        "quick": options.quick,
+        "quick": run.options.quick,
         **asdict(scale),
         "delivered_events": count,
         "seed": SEED,
         "store": {k: v for k, v in cached.stats.items() if k != "events"},
         "store_reused": cached.reused,
     }
-    report(
-        AREA,
-        options,
-        title="subscription groups",
-        repetitions=scale.repetitions,
-        began=began,
-        machine=machine,
-        scale=scale_block,
-        cases=cases,
-        targets=targets,
-        console=console,
-    )
+    run.report("subscription groups", scale.repetitions, machine, scale_block, cases, targets)
 
 
 if __name__ == "__main__":

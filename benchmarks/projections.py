@@ -49,13 +49,11 @@ from benchmarks._harness import (
     Target,
     bound_target,
     machine_info,
-    make_console,
-    parse_options,
     percentiles_ms,
     ratio_target,
-    report,
     scratch_directory,
     side_by_side,
+    start_run,
 )
 from benchmarks._projections import (
     CommitReportingCounts,
@@ -552,21 +550,13 @@ def judge(duck: CaseResult, sql: CaseResult, live: CaseResult) -> list[Target]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every case, print the table and write `<out>/projections.json`."""
-    options = parse_options("Projection runtime benchmark (see benchmarks/projections.py)", argv)
-    scale = QUICK if options.quick else FULL
-    console = make_console()
-    began = time.perf_counter()
+    run = start_run(AREA, "Projection runtime benchmark (see benchmarks/projections.py)", argv)
+    scale = QUICK if run.options.quick else FULL
 
-    def step(label: str, case: Callable[[], CaseResult]) -> CaseResult:
-        with console.status(f"{label}…"):
-            result = case()
-        console.log(f"{result.name} done")
-        return result
-
-    with console.status(f"generating (or finding) a store of {scale.rebuild_events:,} events…"):
+    with run.console.status(f"generating (or finding) a store of {scale.rebuild_events:,} events…"):
         store = cached_store(scale.rebuild_events)
         naive_store = cached_store(scale.naive_events)
-    console.log(
+    run.console.log(
         f"store of {store.events:,} events: {'reused' if store.reused else 'generated'} "
         f"(generation took {store.generated_in_s:.0f} s)"
     )
@@ -578,32 +568,23 @@ def main(argv: Sequence[str] | None = None) -> None:
             polars=version("polars"),
             sqlalchemy=version("sqlalchemy"),
         )
-        duck = step("DuckDB rebuild", lambda: duckdb_rebuild(data_dir, scale, store, naive_store))
-        sql = step("SQL rebuild", lambda: sql_rebuild(data_dir, scale, store))
-        live = step("live lag", lambda: live_lag(data_dir, scale))
+        duck = run.step(
+            "DuckDB rebuild", lambda: duckdb_rebuild(data_dir, scale, store, naive_store)
+        )
+        sql = run.step("SQL rebuild", lambda: sql_rebuild(data_dir, scale, store))
+        live = run.step("live lag", lambda: live_lag(data_dir, scale))
 
     cases = [duck, sql, live]
     targets = judge(duck, sql, live)
     scale_block = {
-        "quick": options.quick,
+        "quick": run.options.quick,
         **asdict(scale),
         "seed": SEED,
         "store": {k: v for k, v in store.stats.items() if k != "events"},
         "store_generation_s": round(store.generated_in_s, 1),
         "store_reused": store.reused,
     }
-    report(
-        AREA,
-        options,
-        title="projections",
-        repetitions=scale.repetitions,
-        began=began,
-        machine=machine,
-        scale=scale_block,
-        cases=cases,
-        targets=targets,
-        console=console,
-    )
+    run.report("projections", scale.repetitions, machine, scale_block, cases, targets)
 
 
 if __name__ == "__main__":
