@@ -12,6 +12,7 @@ import pytest
 
 from write_side.domain import (
     Command,
+    CommandResult,
     DomainError,
     ManualClock,
     NotFound,
@@ -176,6 +177,47 @@ def test_concurrent_commands_all_land_with_gapless_revisions(repository: Reposit
     recorded = repository.store.read_stream(f"tally-{tally_id}")
     assert [event.revision for event in recorded] == list(range(21))
     assert repository.load(Tally, tally_id).total == sum(range(1, 21))
+
+
+def test_a_command_decides_on_the_aggregate_its_caller_loaded(repository: Repository) -> None:
+    tally_id = uuid.uuid4()
+    open_tally(repository, tally_id)
+    loaded = repository.load(Tally, tally_id)
+    decided_on: list[Tally] = []
+    command = AddToTally(tally_id=tally_id, amount=3)
+
+    def decide(tally: Tally) -> Sequence[object]:
+        decided_on.append(tally)
+        return tally.add(command)
+
+    result = repository.execute(Tally, tally_id, command, decide, loaded=loaded)  # type: ignore[arg-type]
+
+    assert decided_on == [loaded]
+    assert result.revision == 1
+    assert repository.load(Tally, tally_id).total == 3
+
+
+def test_a_loaded_aggregate_gone_stale_is_read_again(repository: Repository) -> None:
+    tally_id = uuid.uuid4()
+    open_tally(repository, tally_id)
+    loaded = repository.load(Tally, tally_id)
+    add(repository, tally_id, 1)  # lands after the caller loaded the tally
+
+    result = add(repository, tally_id, 2, loaded=loaded)
+
+    assert cast(CommandResult, result).revision == 2
+    assert repository.load(Tally, tally_id).total == 3
+
+
+def test_a_loaded_aggregate_of_another_stream_is_refused(repository: Repository) -> None:
+    tally_id, other_id = uuid.uuid4(), uuid.uuid4()
+    open_tally(repository, tally_id)
+    open_tally(repository, other_id)
+
+    with pytest.raises(ValueError, match="not tally-"):
+        add(repository, tally_id, 1, loaded=repository.load(Tally, other_id))
+
+    assert repository.load(Tally, tally_id).total == 0
 
 
 def test_a_stale_expected_version_is_refused(repository: Repository) -> None:

@@ -53,10 +53,12 @@ class UniqueNames:
         decide: Callable[[N], Sequence[DomainEvent]],
     ) -> CommandResult:
         """Claim `name` for the new aggregate `id`, then append what `decide` decides."""
-        if self._handled(services.repository, aggregate, id, command):
-            return services.repository.execute(aggregate, id, command, decide)
+        current = services.repository.load(aggregate, id)
+        if command.command_id in current.handled:
+            # A repeat must not claim again: the name may have been renamed away meanwhile.
+            return services.repository.execute(aggregate, id, command, decide, loaded=current)
         self._reserve(services, aggregate, id, name, command)
-        return self._execute_holding(services, aggregate, id, command, name, decide)
+        return self._execute_holding(services, current, command, name, decide)
 
     def rename(
         self,
@@ -71,7 +73,7 @@ class UniqueNames:
         repository = services.repository
         current = repository.load(aggregate, id)
         if command.command_id in current.handled:
-            return repository.execute(aggregate, id, command, decide)
+            return repository.execute(aggregate, id, command, decide, loaded=current)
         current.require_live()  # a missing or deleted owner is told so, not that a name is taken
         self._reserve(services, aggregate, id, name, command)
         replaced: list[str] = []
@@ -80,7 +82,7 @@ class UniqueNames:
             replaced.append(named.name)  # decided again after a concurrent change: the last
             return decide(named)
 
-        result = self._execute_holding(services, aggregate, id, command, name, deciding)
+        result = self._execute_holding(services, current, command, name, deciding)
         if result.events and normalize(replaced[-1]) != normalize(name):
             services.reservations.release(
                 self.kind, replaced[-1], owner_id=id, command=command, reason="renamed"
@@ -108,11 +110,6 @@ class UniqueNames:
 
     # -- steps ------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _handled(repository: Repository, aggregate: type[N], id: UUID, command: Command) -> bool:
-        # A repeat must not claim again: the name may have been renamed away meanwhile.
-        return command.command_id in repository.load(aggregate, id).handled
-
     def _reserve(
         self, services: Services, aggregate: type[N], id: UUID, name: str, command: Command
     ) -> None:
@@ -129,14 +126,15 @@ class UniqueNames:
     def _execute_holding(
         self,
         services: Services,
-        aggregate: type[N],
-        id: UUID,
+        loaded: N,
         command: Command,
         name: str,
         decide: Callable[[N], Sequence[DomainEvent]],
     ) -> CommandResult:
+        """Append what `decide` decides on `loaded` (the owner as read before the claim)."""
+        aggregate, id = type(loaded), loaded.id
         try:
-            return services.repository.execute(aggregate, id, command, decide)
+            return services.repository.execute(aggregate, id, command, decide, loaded=loaded)
         except Exception:
             self._release_unless_borne(services, aggregate, id, name, command)
             raise

@@ -122,6 +122,7 @@ class Repository:
         decide: Decide[A],
         *,
         expected_version: int | None = None,
+        loaded: A | None = None,
     ) -> CommandResult:
         """Decide `command` on the aggregate and append what it decided.
 
@@ -131,13 +132,17 @@ class Repository:
         (`expected_version`, else the command's, from `If-Match`) or the command does not allow it
         (`retry_on_conflict`): then the change is a `StaleVersion`.
         A `DomainError` from `decide` propagates, with nothing written.
+        `loaded` is the aggregate as the caller has just loaded it: the first attempt decides
+        on it instead of reading the stream again (a conflict reloads it, as always).
         """
+        if loaded is not None and (type(loaded) is not kind or loaded.id != id):
+            raise ValueError(f"loaded is {loaded.stream}, not {kind.stream_for(id)}")
         if expected_version is None:
             expected_version = command.expected_version
         for attempt in range(self.retries + 1):
             if attempt:
                 self._sleep(random.uniform(0, attempt * RETRY_BACKOFF_S))
-            aggregate = self.load(kind, id)
+            aggregate = loaded if loaded is not None and not attempt else self.load(kind, id)
             done = aggregate.handled.get(command.command_id)
             if done is not None:
                 return CommandResult(

@@ -32,8 +32,15 @@ def create_feedback(command: CreateFeedback, services: Services) -> CommandResul
     """Record a feedback, unless this reviewer has rated this book already."""
     repository = services.repository
     feedback_id = feedback_id_for(command)
-    if command.command_id in repository.load(Feedback, feedback_id).handled:
-        return repository.execute(Feedback, feedback_id, command, lambda f: f.create(command))
+    feedback = repository.load(Feedback, feedback_id)
+
+    def create() -> CommandResult:  # on the feedback loaded here: no second read
+        return repository.execute(
+            Feedback, feedback_id, command, lambda f: f.create(command), loaded=feedback
+        )
+
+    if command.command_id in feedback.handled:
+        return create()  # a repeat must not claim again: its claim may be released by now
     key = reviewer_key(
         command.book_id, ReviewerName(first_name=command.first_name, last_name=command.last_name)
     )
@@ -47,7 +54,7 @@ def create_feedback(command: CreateFeedback, services: Services) -> CommandResul
         personal=True,
     )
     try:
-        return repository.execute(Feedback, feedback_id, command, lambda f: f.create(command))
+        return create()
     except Exception:
         _release_unless_created(services, feedback_id, key, command)
         raise
