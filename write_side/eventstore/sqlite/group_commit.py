@@ -8,9 +8,10 @@ Python then runs while the leader waits on the fsync (the GIL released) instead 
 with it while it prepares the next group. On two cores that GIL competition, not the disk, is
 what limits sixteen appending threads. Nobody is woken before its own commit is durable.
 
-A write with a one-statement form that finds nobody writing runs it at once, as a group of one,
-without queueing: on this path every microsecond of Python costs about two of wall time (the
-CPU work between two fsyncs delays the second), so the common lone append does the least.
+A write with a short form (one statement, or a short transaction of its own) that finds nobody
+writing runs it at once, as a group of one, without queueing: on this path every microsecond of
+Python costs about two of wall time (the CPU work between two fsyncs delays the second), so the
+common lone append does the least.
 
 Each write checks its rules before it writes anything (see `WriteTx`), so a rejected write has
 changed nothing and needs no savepoint: it is answered with its own error while the others in
@@ -105,11 +106,12 @@ class GroupCommitter(Generic[Tx]):
         """Run `work` in a write transaction shared with concurrent callers; return its result.
 
         `streams` names the streams the work will touch, so a group reads them in one query.
-        `alone` is a one-statement form of the work for when it finds itself alone in its
-        group: it returns None when it does not apply, and `work` runs as usual.
+        `alone` is a short form of the work (one statement, or a short transaction of its own)
+        for when it finds itself alone in its group: it returns None when it does not apply,
+        and `work` runs as usual.
         """
         if alone is not None:
-            # Nobody writing: try the one-statement form at once, without queueing for a group.
+            # Nobody writing: try the short form at once, without queueing for a group.
             with self._lock:
                 idle = not self._leading
                 if idle:
@@ -134,7 +136,7 @@ class GroupCommitter(Generic[Tx]):
         return pending.result  # type: ignore[return-value]
 
     def _run_alone(self, alone: Callable[[sqlite3.Connection], T | None]) -> T | None:
-        """Run a one-statement write as the leader of nothing; None when it did not apply."""
+        """Run a short-form write as the leader of nothing; None when it did not apply."""
         result: T | None = None
         try:
             with self._connection() as conn:

@@ -27,6 +27,7 @@ from write_side.eventstore.model import (
     RecordedEvent,
     RecordedRow,
     StreamMetadata,
+    StreamState,
 )
 from write_side.eventstore.port import EventStore, Subscription
 from write_side.eventstore.sqlite.group_commit import GroupCommitter
@@ -38,7 +39,12 @@ from write_side.eventstore.sqlite.schema import (
     create_schema,
 )
 from write_side.eventstore.sqlite.subscription import CatchUpSubscription
-from write_side.eventstore.sqlite.transaction import WriteTx, append_one, fetch_stream
+from write_side.eventstore.sqlite.transaction import (
+    WriteTx,
+    append_first,
+    append_one,
+    fetch_stream,
+)
 
 PAGE_SIZE = 2000
 _PAGE_FORWARDS = (
@@ -151,6 +157,12 @@ class SqliteEventStore(EventStore):
 
             def alone(conn: sqlite3.Connection) -> int | None:
                 return append_one(conn, stream, event, expected_version, self._now_us())
+
+        elif len(batch) == 1 and expected_version in (StreamState.NO_STREAM, StreamState.ANY):
+            first = batch[0]
+
+            def alone(conn: sqlite3.Connection) -> int | None:
+                return append_first(conn, stream, first, self._now_us())
 
         self._ensure_open()
         return self._committer.run(

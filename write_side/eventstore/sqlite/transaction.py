@@ -69,6 +69,45 @@ def append_one(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
+# The first event of a new stream: its row in `streams` and its event in one short transaction.
+_APPEND_FIRST = (
+    "INSERT INTO events (position, stream_id, revision, id, type, data, metadata, "
+    "content_type, recorded_at) "
+    "VALUES ((SELECT COALESCE(MAX(position), 0) + 1 FROM events), ?, 0, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def append_first(conn: sqlite3.Connection, stream: str, event: NewEvent, now_us: int) -> int | None:
+    """Append one event as revision 0 of a stream never written (no row in `streams`), without
+    the full path's reads; None when the stream has a row (the full path then decides)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        created = conn.execute(
+            "INSERT INTO streams (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (stream,)
+        )
+        if created.rowcount != 1:
+            conn.execute("ROLLBACK")
+            return None
+        appended = conn.execute(
+            _APPEND_FIRST,
+            (
+                created.lastrowid,
+                event.id.bytes,
+                event.type,
+                event.data,
+                event.metadata,
+                event.content_type,
+                now_us,
+            ),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return appended.lastrowid
+
+
 def metastream_of(stream: str) -> str:
     """The system stream holding `stream`'s metadata, named as EventStoreDB names it."""
     return f"$${stream}"
