@@ -13,6 +13,7 @@ from rich.table import Table
 
 from api import bootstrap
 from api.console import out
+from api.heap import freeze_startup_objects
 from api.settings import load_settings
 from pipelines import dead_letters
 from pipelines.overview import projection_status
@@ -81,6 +82,7 @@ def worker(
             services=services,
         )
         runner.stop_on_signals()
+        freeze_startup_objects()  # full collections stop walking all of the above (api.heap)
         running = [p.name for p in chosen] + [s.name for s in services]
         out().print(f"worker: {', '.join(running)} (Ctrl-C to stop)")
         runner.run(metrics_port=metrics_port)

@@ -38,12 +38,16 @@ def app_factory() -> FastAPI:
     """The app on the environment's settings, for uvicorn (called once in each worker process).
 
     uvicorn has set its own loggers to `--log-level` by now, in this process too: the JSON
-    logs take their level from there, so no setting travels through the environment.
+    logs take their level from there, so no setting travels through the environment. The
+    start-up heap is frozen once the app is built (see `api.heap`).
     """
+    from api.heap import freeze_startup_objects
     from api.web.app import create_app
 
     _json_logs(logging.getLogger("uvicorn.error").getEffectiveLevel())
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    freeze_startup_objects()
+    return app
 
 
 def serve(
