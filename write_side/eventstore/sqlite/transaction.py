@@ -47,6 +47,12 @@ _APPEND_ONE = (
 )
 
 
+def _own_columns(event: NewEvent, now_us: int) -> tuple[bytes, str, bytes, bytes, str, int]:
+    """An event's own columns of `events`, in table order after its place (position, stream,
+    revision)."""
+    return (event.id.bytes, event.type, event.data, event.metadata, event.content_type, now_us)
+
+
 def append_one(
     conn: sqlite3.Connection, stream: str, event: NewEvent, expected: int, now_us: int
 ) -> int | None:
@@ -55,12 +61,7 @@ def append_one(
         _APPEND_ONE,
         (
             expected + 1,
-            event.id.bytes,
-            event.type,
-            event.data,
-            event.metadata,
-            event.content_type,
-            now_us,
+            *_own_columns(event, now_us),
             stream,
             DELETED_TRUNCATE_BEFORE,
             expected,
@@ -88,18 +89,7 @@ def append_first(conn: sqlite3.Connection, stream: str, event: NewEvent, now_us:
         if created.rowcount != 1:
             conn.execute("ROLLBACK")
             return None
-        appended = conn.execute(
-            _APPEND_FIRST,
-            (
-                created.lastrowid,
-                event.id.bytes,
-                event.type,
-                event.data,
-                event.metadata,
-                event.content_type,
-                now_us,
-            ),
-        )
+        appended = conn.execute(_APPEND_FIRST, (created.lastrowid, *_own_columns(event, now_us)))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -313,17 +303,7 @@ class WriteTx:
         stream_id, first_revision, now = self._id(row), row.last_revision + 1, self._now_us
         first_position = self._next_position
         self._rows.extend(
-            (
-                first_position + i,
-                stream_id,
-                first_revision + i,
-                e.id.bytes,
-                e.type,
-                e.data,
-                e.metadata,
-                e.content_type,
-                now,
-            )
+            (first_position + i, stream_id, first_revision + i, *_own_columns(e, now))
             for i, e in enumerate(events)
         )
         row.last_revision += len(events)
