@@ -257,17 +257,22 @@ def scratch_directory(area: str) -> Iterator[Path]:
             SCRATCH_DIR.rmdir()
 
 
-def print_results(
-    title: str,
-    *,
-    machine: Mapping[str, Any],
-    scale: Mapping[str, Any],
-    cases: Sequence[CaseResult],
-    targets: Sequence[Target],
-    console: Console | None = None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Results:
+    """What a run found: the machine, the scale, each case and the targets judged on them
+    (`settings`: how the figures were taken, when the area has more to say than its scale)."""
+
+    machine: Mapping[str, Any]
+    scale: Mapping[str, Any]
+    cases: Sequence[CaseResult]
+    targets: Sequence[Target]
+    settings: Mapping[str, Any] | None = None
+
+
+def print_results(title: str, results: Results, console: Console | None = None) -> None:
     """One table: a row per side of each case, `ours/ref` on reference rows, goals beside."""
     console = console or make_console()
+    cases, targets = results.cases, results.targets
     metrics = _metric_columns(cases)
     table = Table(title=title, title_justify="left")
     table.add_column("case")
@@ -294,8 +299,8 @@ def print_results(
             )
     console.print(table)
     console.print(
-        "machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()),
-        "scale: " + ", ".join(f"{k}={v}" for k, v in scale.items()),
+        "machine: " + ", ".join(f"{k}={v}" for k, v in results.machine.items()),
+        "scale: " + ", ".join(f"{k}={v}" for k, v in results.scale.items()),
         sep="\n",
     )
     for case in cases:
@@ -303,20 +308,12 @@ def print_results(
             console.print(f"[dim]{case.name}: {note}[/]")
 
 
-def write_results(
-    out_dir: Path,
-    area: str,
-    *,
-    machine: Mapping[str, Any],
-    scale: Mapping[str, Any],
-    cases: Sequence[CaseResult],
-    targets: Sequence[Target],
-    settings: Mapping[str, Any] | None = None,
-) -> Path:
+def write_results(out_dir: Path, area: str, results: Results) -> Path:
     """Write `<out_dir>/<area>.json` (with `settings` after `scale` when given); its path."""
+    cases, settings = results.cases, results.settings
     document: dict[str, Any] = {
-        "machine": dict(machine),
-        "scale": dict(scale),
+        "machine": dict(results.machine),
+        "scale": dict(results.scale),
         **({} if settings is None else {"settings": dict(settings)}),
         "cases": {
             case.name: {
@@ -333,7 +330,7 @@ def write_results(
                 "value": round(t.value, 3),
                 "pass": t.passed,
             }
-            for t in targets
+            for t in results.targets
         ],
         "notes": {case.name: case.notes for case in cases if case.notes},
     }
@@ -374,23 +371,9 @@ class Run:
         """The end of the run: print the table (`title`, the scale and the repetitions in its
         heading), write `<area>.json` under the options' `out`, and say where and how long."""
         size = "quick" if self.options.quick else "full"
-        print_results(
-            f"{title} ({size} scale; medians of {repetitions})",
-            machine=machine,
-            scale=scale,
-            cases=cases,
-            targets=targets,
-            console=self.console,
-        )
-        path = write_results(
-            self.options.out,
-            self.area,
-            machine=machine,
-            scale=scale,
-            cases=cases,
-            targets=targets,
-            settings=settings,
-        )
+        results = Results(machine, scale, cases, targets, settings)
+        print_results(f"{title} ({size} scale; medians of {repetitions})", results, self.console)
+        path = write_results(self.options.out, self.area, results)
         self.console.print(f"wrote {path} in {time.perf_counter() - self.began:.0f} s")
         return path
 
