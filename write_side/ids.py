@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import time
@@ -16,6 +17,9 @@ _COUNTER_MAX = 0xFFF  # rand_a holds 12 bits
 _VERSION_7 = 0x7 << 76
 _VARIANT_RFC = 0b10 << 62
 _RAND_B = (1 << 62) - 1
+_VERSION_5 = 0x5 << 76
+#: Every bit of a 128-bit value but the version (4 bits) and the variant (2 bits).
+_NOT_VERSION_VARIANT = ((1 << 128) - 1) ^ (0xF << 76) ^ (0b11 << 62)
 
 
 def _unix_ms() -> int:
@@ -63,7 +67,7 @@ class UuidV7Generator:
             | _VARIANT_RFC
             | bits & _RAND_B
         )
-        return uuid.UUID(int=value)
+        return _uuid_of(value)
 
 
 _generator = UuidV7Generator()
@@ -86,14 +90,34 @@ def derive_id(namespace: uuid.UUID | str, *parts: str) -> uuid.UUID:
         raise ValueError("derive_id needs at least one part besides the namespace")
     current = namespace if isinstance(namespace, uuid.UUID) else _namespace_of(namespace)
     for part in parts:
-        current = uuid.uuid5(current, part)
+        current = uuid5(current, part)
     return current
+
+
+def uuid5(namespace: uuid.UUID, name: str) -> uuid.UUID:
+    """`uuid.uuid5(namespace, name)`, the same value, in half the time.
+
+    A CreateFeedback derives seven ids; the standard library's version imports `hashlib` and
+    checks its arguments on every call, which made uuid5 a tenth of the command's CPU.
+    """
+    digest = hashlib.sha1(namespace.bytes + name.encode()).digest()
+    return _uuid_of(
+        (int.from_bytes(digest[:16]) & _NOT_VERSION_VARIANT) | _VERSION_5 | _VARIANT_RFC
+    )
+
+
+def _uuid_of(value: int) -> uuid.UUID:
+    """`uuid.UUID(int=value)` without the range check, for the 128-bit values made here."""
+    made = object.__new__(uuid.UUID)
+    object.__setattr__(made, "int", value)
+    object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+    return made
 
 
 def _namespace_of(name: str) -> uuid.UUID:
     try:
         parsed = uuid.UUID(name)
     except ValueError:
-        return uuid.uuid5(BOOKWORM_NAMESPACE, name)
+        return uuid5(BOOKWORM_NAMESPACE, name)
     # Only the canonical spelling is the UUID itself: keys are opaque and case-sensitive.
-    return parsed if str(parsed) == name else uuid.uuid5(BOOKWORM_NAMESPACE, name)
+    return parsed if str(parsed) == name else uuid5(BOOKWORM_NAMESPACE, name)

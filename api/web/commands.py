@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import orjson
 from fastapi import Depends, Header, Request, Response
@@ -29,7 +29,7 @@ from api.web.problems import ProblemError, bad_header, missing_reference, raises
 from api.web.responses import JSON, etag
 from read_side.cache import ClaimState
 from write_side.domain import Command, CommandResult, NotFound
-from write_side.ids import BOOKWORM_NAMESPACE, new_id
+from write_side.ids import BOOKWORM_NAMESPACE, new_id, uuid5
 
 #: An idempotency key: printable ASCII without spaces, as long as a few UUIDs at most.
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
+import pickle
 import threading
 import time
 import uuid
@@ -14,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from write_side.ids import BOOKWORM_NAMESPACE, UuidV7Generator, derive_id, new_id
+from write_side.ids import BOOKWORM_NAMESPACE, UuidV7Generator, derive_id, new_id, uuid5
 
 
 def unix_ms_of(value: uuid.UUID) -> int:
@@ -119,6 +121,36 @@ def test_derive_id_is_deterministic_and_a_one_part_derivation_is_plain_uuid5() -
     assert book_id == uuid.uuid5(command_id, "book")
     assert book_id != derive_id(command_id, "author")
     assert book_id != derive_id(new_id(), "book")
+
+
+@given(st.uuids(), st.text())
+def test_our_uuid5_is_the_standard_librarys_in_every_way_a_uuid_is_used(
+    namespace: uuid.UUID, name: str
+) -> None:
+    ours, theirs = uuid5(namespace, name), uuid.uuid5(namespace, name)
+
+    assert type(ours) is uuid.UUID
+    assert (ours.int, ours.bytes, str(ours), hash(ours)) == (
+        theirs.int,
+        theirs.bytes,
+        str(theirs),
+        hash(theirs),
+    )
+    assert (ours.version, ours.variant, ours.is_safe) == (5, uuid.RFC_4122, theirs.is_safe)
+    assert pickle.loads(pickle.dumps(ours)) == ours == copy.deepcopy(ours)
+    assert {ours: 1}[theirs] == 1
+    with pytest.raises(TypeError):
+        ours.int = 0  # type: ignore[misc]
+
+
+def test_new_ids_are_ordinary_immutable_uuids() -> None:
+    made = new_id()
+
+    assert made == uuid.UUID(str(made)) == uuid.UUID(int=made.int)
+    assert made.is_safe == uuid.SafeUUID.unknown
+    assert pickle.loads(pickle.dumps(made)) == made
+    with pytest.raises(TypeError):
+        made.int = 0  # type: ignore[misc]
 
 
 def test_each_part_is_its_own_step_so_joined_parts_do_not_collide() -> None:
