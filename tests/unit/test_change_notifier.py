@@ -7,13 +7,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from write_side.eventstore import NewEvent, RecordedEvent, StreamState
 from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.eventstore.sqlite.notifier import ChangeNotifier
-from write_side.eventstore.sqlite.subscription import CatchUpSubscription
+from write_side.eventstore.sqlite.subscription import CatchUpSubscription, next_tick
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -63,9 +64,14 @@ def test_the_poller_tells_new_events_from_other_commits(tmp_path: Path) -> None:
             waiting.join(5)
 
 
+def sleep_past_a_tick(window: float) -> None:
+    """Sleep until 10 ms after the next tick of the window's grid."""
+    time.sleep(next_tick(window, time.monotonic()) - time.monotonic() + 0.01)
+
+
 def test_a_live_subscription_reads_commits_of_one_window_together() -> None:
-    """After a read, commits arriving within the window are read by one read; a commit after
-    a quiet spell is read at once."""
+    """After a read, commits arriving before the next tick of the window's grid are read by
+    one read; a commit after a quiet spell is read at once."""
     notifier = ChangeNotifier.private()
     log: list[int] = []
     reads: list[int] = []
@@ -97,6 +103,7 @@ def test_a_live_subscription_reads_commits_of_one_window_together() -> None:
     try:
         wait_for(lambda: len(reads) >= 1)
         time.sleep(0.35)  # a quiet spell longer than the window
+        sleep_past_a_tick(0.3)  # so that the next three commits come well before the next one
         started = time.monotonic()
         log.append(1)
         notifier.changed()
@@ -152,3 +159,57 @@ def test_subscriptions_at_one_cursor_share_a_read_of_the_tail_but_never_a_stale_
                 subscription.stop()
             for reader in readers:
                 reader.join(5)
+
+
+def test_live_subscriptions_of_a_process_read_the_tail_together_once_a_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight live subscriptions (two of them started further on) under a steady stream of
+    commits: they wake on the same ticks of their window's grid and mostly share one read of
+    the tail, and each still gets every event in order."""
+    window, subscribers = 0.05, 8
+    with SqliteEventStore(tmp_path / "events.db", live_batch_window_s=window) as store:
+        first = store.append("test-0", [NewEvent("A", b"{}")], expected_version=StreamState.ANY)
+        reads = 0
+        read_after = store._read_after
+
+        def counted(cursor: int) -> list[Any]:
+            nonlocal reads
+            reads += 1
+            return read_after(cursor)
+
+        monkeypatch.setattr(store, "_read_after", counted)
+        subscriptions = [
+            store.subscribe_to_all(from_position=first if n < 2 else None)
+            for n in range(subscribers)
+        ]
+        got: list[list[int]] = [[] for _ in subscriptions]
+
+        def follow(index: int) -> None:
+            for item in subscriptions[index]:
+                assert isinstance(item, RecordedEvent)
+                got[index].append(item.position)
+
+        readers = [threading.Thread(target=follow, args=(i,)) for i in range(subscribers)]
+        for reader in readers:
+            reader.start()
+        try:
+            wait_for(lambda: all(g == [first] for g in got[2:]))
+            reads, started = 0, time.monotonic()
+            positions = []
+            while time.monotonic() - started < 1.0:
+                positions.append(
+                    store.append("test-1", [NewEvent("A", b"{}")], expected_version=StreamState.ANY)
+                )
+                time.sleep(0.002)
+            wait_for(lambda: all(g[-1:] == positions[-1:] for g in got))
+            ticks = (time.monotonic() - started) / window
+        finally:
+            for subscription in subscriptions:
+                subscription.stop()
+            for reader in readers:
+                reader.join(5)
+    assert all(g == positions for g in got[:2])
+    assert all(g == [first, *positions] for g in got[2:])
+    # Each on its own would read once a tick: eight reads a tick.
+    assert reads < subscribers / 2 * ticks, f"{reads} reads in {ticks:.0f} ticks"

@@ -19,6 +19,7 @@ from write_side.eventstore import (
 from write_side.eventstore.esdb import EsdbEventStore
 from write_side.eventstore.factory import UnsupportedEventStore, open_event_store
 from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.eventstore.sqlite.subscription import next_tick
 
 
 def test_a_sqlite_uri_opens_a_durable_file_store(tmp_path: Path) -> None:
@@ -39,13 +40,16 @@ def test_relaxed_durability_is_explicit_and_drops_the_capability(tmp_path: Path)
 
 def test_the_live_window_is_passed_to_the_file_store(tmp_path: Path) -> None:
     """`live_batch_window_s`: a live subscription waiting for commits reads the next one no
-    sooner than the window after its last read (one read per window on a steady stream)."""
+    sooner than the next tick of the window's grid after its last read (one read per window on
+    a steady stream)."""
     window, quiet = 0.3, 0.05
     with open_event_store(f"sqlite:///{tmp_path / 'e.db'}", live_batch_window_s=window) as store:
         subscription = store.subscribe_to_all(include_caught_up=True)
         got: list[tuple[object, float]] = []
         try:
             assert isinstance(next(subscription), CaughtUp)
+            # The reader's next read comes just after a tick, so its next tick is a window away.
+            time.sleep(next_tick(window, time.monotonic()) - time.monotonic() + 0.01)
             reader = threading.Thread(
                 target=lambda: got.append((next(subscription), time.monotonic()))
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import sqlite3
 import threading
@@ -55,10 +56,7 @@ _PAGE_BACKWARDS = (
     f"SELECT {EVENT_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
     f"WHERE e.position < ? ORDER BY e.position DESC LIMIT {PAGE_SIZE}"
 )
-#: A page of `$all` shorter than this is a tail page, kept for the other readers at its cursor
-#: (`_rows_after`); the last few such pages are kept.
-_TAIL_PAGE = 64
-_TAIL_PAGES_KEPT = 8
+#: How long the last tail page read stays on offer to the process's other live readers.
 _TAIL_SHARED_FOR_S = 0.005
 #: Least time between two reads of a live subscription (see `SqliteEventStore`).
 LIVE_BATCH_WINDOW_S = 0.01
@@ -82,6 +80,21 @@ class SharedFile:
     lock: threading.RLock | None
     notifier: ChangeNotifier
     live_batch_window_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class _TailPage:
+    """The rows of `$all` after `after`, up to the head, read at `read_at` (monotonic) with the
+    notifier's events version at `version`."""
+
+    after: int
+    version: int
+    read_at: float
+    rows: list[RecordedRow]
+
+
+def _position_of(row: RecordedRow) -> int:
+    return row[7]
 
 
 class SqliteEventStore(EventStore):
@@ -109,7 +122,7 @@ class SqliteEventStore(EventStore):
         self._closed = False
         self._lock = threading.RLock()
         self._idle_readers: list[sqlite3.Connection] = []
-        self._tail: dict[int, tuple[int, float, list[RecordedRow]]] = {}
+        self._tail: _TailPage | None = None
         self._tail_lock = threading.Lock()
         if self._memory:
             self._writer = connect(":memory:", synchronous=synchronous)
@@ -323,28 +336,38 @@ class SqliteEventStore(EventStore):
         ], last
 
     def _rows_after(self, cursor: int) -> list[RecordedRow]:
-        """The rows of the page of `$all` after `cursor`, shared by the readers at that cursor.
+        """The rows of `$all` after `cursor`, from the last tail page read when it holds them.
 
-        On the live tail every subscription of the process is at the same cursor and wakes on
-        the same commit: the first to ask reads the page, the others take the same rows while
-        no commit came in between (the notifier's events version is unchanged, and it is read
-        before the rows are, so the rows hold every commit it counts) and for a few
-        milliseconds at most (a commit of another process is counted only once the notifier's
-        poller sees it). A subscription waits for the version to move after its read, so rows
-        that miss such a commit cost it nothing; plain reads (`read_all`) never share. History
-        pages are not kept: only a short tail page is.
+        On the live tail the subscriptions of the process read at the same moments (the ticks
+        of their window's grid, see `CatchUpSubscription`): the first to ask reads the page
+        while the others wait, then they take its rows after their own cursor while no commit
+        came in between (the notifier's events version is unchanged, and it is read before the
+        rows are, so the rows hold every commit it counts) and for a few milliseconds at most
+        (a commit of another process is counted only once the notifier's poller sees it). A
+        subscription waits for the version to move after its read, so rows that miss such a
+        commit cost it nothing; plain reads (`read_all`) never share. Only a page that reached
+        the head is kept, and a reader behind it (catching up) reads on its own, in parallel.
         """
-        version, now = self._notifier.events_version, time.monotonic()
+        kept = self._tail
+        if kept is None or cursor < kept.after:
+            return self._read_and_keep(cursor)
         with self._tail_lock:
-            kept = self._tail.get(cursor)
-        if kept is not None and kept[0] == version and now - kept[1] < _TAIL_SHARED_FOR_S:
-            return kept[2]
+            kept = self._tail
+            if (
+                kept is not None
+                and kept.version == self._notifier.events_version
+                and time.monotonic() - kept.read_at < _TAIL_SHARED_FOR_S
+                and kept.after <= cursor
+            ):
+                return kept.rows[bisect.bisect_right(kept.rows, cursor, key=_position_of) :]
+            return self._read_and_keep(cursor)
+
+    def _read_and_keep(self, cursor: int) -> list[RecordedRow]:
+        """The page after `cursor`, kept for the other live readers when it reached the head."""
+        version, now = self._notifier.events_version, time.monotonic()
         rows = self._read_after(cursor)
-        if len(rows) < _TAIL_PAGE:
-            with self._tail_lock:
-                self._tail[cursor] = (version, now, rows)
-                while len(self._tail) > _TAIL_PAGES_KEPT:
-                    del self._tail[next(iter(self._tail))]
+        if len(rows) < PAGE_SIZE:
+            self._tail = _TailPage(cursor, version, now, rows)
         return rows
 
     def _read_after(self, cursor: int) -> list[RecordedRow]:

@@ -24,9 +24,10 @@ PageReader = Callable[[int], tuple[list[RecordedEvent], int | None, int | None]]
 class CatchUpSubscription(Subscription):
     """History page by page, then the live tail; the cursor is a position or a revision.
 
-    On the live tail it reads at most once per `live_batch_window_s`: a commit after a quiet
-    spell is read at once, while commits arriving faster than that are read together, one
-    read (and one batch for its consumer) per window instead of one per commit.
+    On the live tail it reads at most once per tick of `live_batch_window_s` (the grid of
+    `_hold_back`): a commit after a quiet spell is read at once, while commits arriving faster
+    than that are read together, one read (and one batch for its consumer) per window instead
+    of one per commit.
     """
 
     def __init__(
@@ -95,8 +96,17 @@ class CatchUpSubscription(Subscription):
         return self._notifier.wait_for_events(seen, _MAX_WAIT_S)
 
     def _hold_back(self) -> None:
-        """Let a window pass since the last read: commits arriving meanwhile are read together."""
-        early = self._last_read + self._window_s - time.monotonic()
+        """Wait for the next tick of the window's grid after the last read, so that commits
+        arriving meanwhile are read together.
+
+        The grid is the monotonic clock's multiples of the window, the same for every
+        subscription with that window: on a busy store the live subscriptions of a process
+        wake at the same moments and share one read of the tail (see the store's
+        `_rows_after`), instead of each reading it at a moment of its own.
+        """
+        if self._window_s <= 0:
+            return
+        early = next_tick(self._window_s, self._last_read) - time.monotonic()
         if early > 0:
             self._stopped.wait(early)
 
@@ -109,3 +119,9 @@ class CatchUpSubscription(Subscription):
     def cursor(self) -> int:
         """The last position (or revision) this subscription has considered."""
         return self._after
+
+
+def next_tick(window: float, after: float) -> float:
+    """The first tick of the window's grid (the monotonic clock's multiples of `window`) later
+    than `after`."""
+    return (after // window + 1) * window
