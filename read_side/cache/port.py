@@ -100,8 +100,8 @@ class Cache(ABC):
         """Evict these keys; how many were there."""
 
     @abstractmethod
-    def evict_tag(self, tag: str) -> int:
-        """Evict every value stored with `tag`; how many were there."""
+    def evict_tags(self, *tags: str) -> int:
+        """Evict every value stored with any of `tags`, at once; how many were there."""
 
     # -- idempotency --------------------------------------------------------------------------
 

@@ -111,13 +111,19 @@ class RedisCache(Cache):
             return 0
         return int(self._redis.delete(*(self._key("v", key) for key in keys)))
 
-    def evict_tag(self, tag: str) -> int:
-        tag_key = self._key("t", tag)
-        members = cast(set[bytes], self._redis.smembers(tag_key))
+    def evict_tags(self, *tags: str) -> int:
+        if not tags:
+            return 0
+        tag_keys = [self._key("t", tag) for tag in tags]
+        with self._redis.pipeline(transaction=False) as pipe:
+            for tag_key in tag_keys:
+                pipe.smembers(tag_key)
+            memberships = cast(list[set[bytes]], pipe.execute())
+        members = set().union(*memberships)
         with self._redis.pipeline() as pipe:
             if members:
                 pipe.delete(*members)
-            pipe.delete(tag_key)
+            pipe.delete(*tag_keys)
             counts = pipe.execute()
         return int(counts[0]) if members else 0
 

@@ -8,6 +8,7 @@ on read and purged now and then.
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import threading
@@ -45,6 +46,8 @@ CREATE TABLE IF NOT EXISTS rate_buckets (
 
 #: One write in this many also purges expired rows.
 _PURGE_ONE_IN = 200
+#: The values of a JSON array bound as one parameter, for `IN`: any number of them.
+_LISTED = "(SELECT value FROM json_each(?))"
 
 
 def _seconds(ttl: timedelta) -> float:
@@ -155,22 +158,23 @@ class SqliteCache(Cache):
                 conn.execute("DELETE FROM cache_tags WHERE key = ?", (key,))
         return removed
 
-    def evict_tag(self, tag: str) -> int:
-        now = self._clock()
+    def evict_tags(self, *tags: str) -> int:
+        if not tags:
+            return 0
+        now, listed = self._clock(), json.dumps(tags)
         with self._write() as conn:
             removed = conn.execute(
                 "DELETE FROM cache_values WHERE expires_at > ? AND key IN "
-                "(SELECT key FROM cache_tags WHERE tag = ?)",
-                (now, tag),
+                f"(SELECT key FROM cache_tags WHERE tag IN {_LISTED})",
+                (now, listed),
             ).rowcount
             conn.execute(
-                "DELETE FROM cache_values WHERE key IN (SELECT key FROM cache_tags WHERE tag = ?)",
-                (tag,),
+                "DELETE FROM cache_values WHERE key IN "
+                f"(SELECT key FROM cache_tags WHERE tag IN {_LISTED})",
+                (listed,),
             )
-            conn.execute("DELETE FROM cache_tags WHERE tag = ?", (tag,))
+            conn.execute(f"DELETE FROM cache_tags WHERE tag IN {_LISTED}", (listed,))
         return removed
-
-    # -- idempotency --------------------------------------------------------------------------
 
     def claim_idempotency(
         self, key: str, body_hash: str, *, ttl: timedelta = IDEMPOTENCY_TTL

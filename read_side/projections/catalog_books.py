@@ -383,11 +383,10 @@ class BookCatalogProjection(Projection[SqlTx]):
         if self.cache is None:
             return
         tags = sorted({tag for kind, payload in sent if kind == "evict_tags" for tag in payload})
-        for tag in tags:
-            try:
-                self.cache.evict_tag(tag)
-            except Exception:
-                log.exception("book_catalog: could not evict %s from the cache", tag)
+        try:
+            self.cache.evict_tags(*tags)
+        except Exception:
+            log.exception("book_catalog: could not evict %s from the cache", ", ".join(tags))
 
 
 def _created(event: BookCreated, item: Decoded) -> _Book:

@@ -62,13 +62,29 @@ def test_values_are_evicted_by_tag(cache: Cache) -> None:
     cache.set("page:1", b"page", ttl=LONG, tags=["books"])
     cache.set("author:1", b"author", ttl=LONG, tags=["authors"])
 
-    assert cache.evict_tag("book:1") == 1
+    assert cache.evict_tags("book:1") == 1
     assert cache.get("book:1") is None
     assert cache.get("page:1") == b"page"
-    assert cache.evict_tag("books") == 1
+    assert cache.evict_tags("books") == 1
     assert cache.get("page:1") is None
     assert cache.get("author:1") == b"author"
-    assert cache.evict_tag("nothing") == 0
+    assert cache.evict_tags("nothing") == 0
+    assert cache.evict_tags() == 0
+
+
+def test_values_of_several_tags_are_evicted_at_once_and_counted_once(cache: Cache) -> None:
+    cache.set("book:1", b"one", ttl=LONG, tags=["book:1", "books"])
+    cache.set("book:2", b"two", ttl=LONG, tags=["book:2", "books"])
+    cache.set("book:3", b"three", ttl=LONG, tags=["book:3", "books"])
+    cache.set("gone", b"expired", ttl=timedelta(milliseconds=1), tags=["book:2"])
+    time.sleep(0.01)
+
+    assert cache.evict_tags("book:1", "book:2", "books", "nothing") == 3
+    assert [cache.get(key) for key in ("book:1", "book:2", "book:3", "gone")] == [None] * 4
+    cache.set("book:1", b"again", ttl=LONG, tags=["book:1"])
+    assert cache.evict_tags("book:2", "books") == 0
+    assert cache.get("book:1") == b"again"
+    assert cache.evict_tags(*(f"book:{n}" for n in range(1000))) == 1
 
 
 def test_an_idempotency_key_replays_the_first_answer(cache: Cache) -> None:
@@ -195,7 +211,7 @@ def test_the_twin_is_shared_by_the_processes_of_a_machine(tmp_path: Path) -> Non
     assert took_lock
     assert api.get("book:7") == b"from the worker"
     assert not api.acquire_lock("shared-lock", "api", ttl=LONG)
-    assert api.evict_tag("shared") == 1
+    assert api.evict_tags("shared") == 1
     api.close()
 
 
