@@ -176,6 +176,8 @@ class SqliteCache(Cache):
             conn.execute(f"DELETE FROM cache_tags WHERE tag IN {_LISTED}", (listed,))
         return removed
 
+    # -- idempotency --------------------------------------------------------------------------
+
     def claim_idempotency(
         self, key: str, body_hash: str, *, ttl: timedelta = IDEMPOTENCY_TTL
     ) -> Claim:
