@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,13 @@ import pytest
 
 from write_side.eventstore import NewEvent, RecordedEvent, StreamState
 from write_side.eventstore.sqlite import SqliteEventStore
-from write_side.eventstore.sqlite.notifier import ChangeNotifier
+from write_side.eventstore.sqlite.notifier import (
+    FAST_FOR_S,
+    POLL_INTERVAL_S,
+    SLOW_POLL_INTERVAL_S,
+    ChangeNotifier,
+    PollPace,
+)
 from write_side.eventstore.sqlite.subscription import CatchUpSubscription, next_tick
 
 
@@ -67,6 +74,56 @@ def test_the_poller_tells_new_events_from_other_commits(tmp_path: Path) -> None:
 def sleep_past_a_tick(window: float) -> None:
     """Sleep until 10 ms after the next tick of the window's grid."""
     time.sleep(next_tick(window, time.monotonic()) - time.monotonic() + 0.01)
+
+
+def test_the_poller_slows_down_after_a_quiet_spell_and_speeds_up_on_a_commit() -> None:
+    pace = PollPace(now=100.0)
+    assert pace.interval == POLL_INTERVAL_S
+
+    pace.polled(100.0 + FAST_FOR_S / 2, changed=False)
+    assert pace.interval == POLL_INTERVAL_S  # quiet, but not for long
+
+    intervals = []
+    for n in range(10):
+        pace.polled(100.0 + FAST_FOR_S + n * 0.01, changed=False)
+        intervals.append(pace.interval)
+    assert intervals[:3] == [2 * POLL_INTERVAL_S, 4 * POLL_INTERVAL_S, 8 * POLL_INTERVAL_S]
+    assert intervals[-1] == SLOW_POLL_INTERVAL_S
+    assert all(a <= b for a, b in pairwise(intervals))
+
+    pace.polled(101.0, changed=True)
+    assert pace.interval == POLL_INTERVAL_S
+    pace.polled(101.0 + FAST_FOR_S / 2, changed=False)
+    assert pace.interval == POLL_INTERVAL_S
+
+
+def test_a_commit_of_another_connection_after_a_quiet_spell_still_wakes_a_waiter(
+    tmp_path: Path,
+) -> None:
+    """After a second without commits the poller has slowed down; another connection's append
+    still wakes a waiter, within the slow interval and the wake-up's own delays."""
+    path = tmp_path / "events.db"
+    with SqliteEventStore(path):
+        notifier = ChangeNotifier.for_file(str(path))
+        events = notifier.events_version
+        woke: list[float] = []
+
+        def wait() -> None:
+            if notifier.wait_for_events(events, 5.0):
+                woke.append(time.monotonic())
+
+        waiting = threading.Thread(target=wait)
+        try:
+            waiting.start()
+            time.sleep(1.0)  # quiet: the poller is at its slow pace
+            with SqliteEventStore(path) as other:
+                appended = time.monotonic()
+                other.append("test-1", [NewEvent("A", b"{}")], expected_version=StreamState.ANY)
+            waiting.join(5)
+        finally:
+            notifier.release()
+    assert woke, "the waiter was not woken"
+    assert woke[0] - appended < SLOW_POLL_INTERVAL_S + 0.2
 
 
 def test_a_live_subscription_reads_commits_of_one_window_together() -> None:

@@ -1,8 +1,9 @@
 """One change notifier per process and database file, waking subscribers on a commit.
 
 Commits of this process signal it directly. Commits of other processes are seen by one thread
-polling `PRAGMA data_version` every few milliseconds, and only while somebody is waiting:
-idle subscriptions block on a condition and cost no CPU of their own.
+polling `PRAGMA data_version`, only while somebody is waiting, every few milliseconds while
+commits with new events or signals keep coming and more slowly after a quiet spell
+(`PollPace`): idle subscriptions block on a condition and cost no CPU of their own.
 
 Three counters: `version` moves on every commit, `events_version` only on commits that may
 have added events, `signals_version` on commits that give waiters work without adding events
@@ -21,7 +22,13 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
+#: How often the poller reads `PRAGMA data_version` while commits keep coming.
 POLL_INTERVAL_S = 0.002
+#: After this long without a commit adding events or a signal the poller slows down, doubling
+#: its interval at each quiet poll up to `SLOW_POLL_INTERVAL_S`; the first such commit it sees
+#: puts it back to the fast pace.
+FAST_FOR_S = 0.25
+SLOW_POLL_INTERVAL_S = 0.02
 
 #: Bumped inside a transaction whose commit gives other processes' waiters work without adding
 #: events; the table is the event store's (`schema.DDL`).
@@ -167,6 +174,7 @@ class ChangeNotifier:
         try:
             (last,) = conn.execute("PRAGMA data_version").fetchone()
             head, signals = _marks(conn)
+            pace = PollPace(time.monotonic())
             while not self._closed:
                 if self._waiters == 0:
                     self._someone_waits.clear()
@@ -175,21 +183,45 @@ class ChangeNotifier:
                         self._someone_waits.wait()
                     # `last`, `head` and `signals` are kept from before the idle spell: a commit
                     # made while nobody waited costs one spurious wake-up, never a missed one.
+                    pace = PollPace(time.monotonic())
                     continue
-                time.sleep(POLL_INTERVAL_S)
+                time.sleep(pace.interval)
                 (current,) = conn.execute("PRAGMA data_version").fetchone()
+                work = False
                 if current != last:
                     last = current
                     # Read after the change was seen, so it covers that commit: a new head
                     # means new events (positions only grow); the same head means none.
                     new_head, new_signals = _marks(conn)
-                    self.changed(
-                        events=new_head is None or new_head != head,
-                        signal=new_signals is None or new_signals != signals,
-                    )
+                    events = new_head is None or new_head != head
+                    signal = new_signals is None or new_signals != signals
+                    self.changed(events=events, signal=signal)
                     head, signals = new_head, new_signals
+                    work = events or signal
+                # Only commits that give waiters work keep the pace up, not the bookkeeping
+                # of the subscription groups (their leases and heartbeats).
+                pace.polled(time.monotonic(), changed=work)
         finally:
             conn.close()
+
+
+class PollPace:
+    """How long the poller sleeps before its next read: `POLL_INTERVAL_S` while commits with
+    work for the waiters keep coming, then, once none has come for `FAST_FOR_S`, twice as long
+    after each quiet poll, up to `SLOW_POLL_INTERVAL_S`. An idle process then polls fifty times
+    a second instead of five hundred, and a commit after a quiet spell is still seen within
+    `SLOW_POLL_INTERVAL_S`."""
+
+    def __init__(self, now: float) -> None:
+        self.interval = POLL_INTERVAL_S
+        self._last_change = now
+
+    def polled(self, now: float, *, changed: bool) -> None:
+        """Account for a poll at `now` that did (or did not) see a change."""
+        if changed:
+            self.interval, self._last_change = POLL_INTERVAL_S, now
+        elif now - self._last_change >= FAST_FOR_S:
+            self.interval = min(self.interval * 2, SLOW_POLL_INTERVAL_S)
 
 
 def _marks(conn: sqlite3.Connection) -> tuple[int | None, int | None]:
