@@ -126,55 +126,82 @@ def test_a_commit_of_another_connection_after_a_quiet_spell_still_wakes_a_waiter
     assert woke[0] - appended < SLOW_POLL_INTERVAL_S + 0.2
 
 
-def test_a_live_subscription_reads_commits_of_one_window_together() -> None:
-    """After a read, commits arriving before the next tick of the window's grid are read by
-    one read; a commit after a quiet spell is read at once."""
-    notifier = ChangeNotifier.private()
-    log: list[int] = []
-    reads: list[int] = []
+class ScriptedTail:
+    """A live subscription over a log the test appends to, with a reader thread: `reads`
+    holds how many new positions each read found, `got` the positions delivered."""
 
-    def read_page(cursor: int) -> tuple[list[RecordedEvent], int | None, int | None]:
-        new = [p for p in log if p > cursor]
-        reads.append(len(new))
+    def __init__(self, window: float) -> None:
+        self.notifier = ChangeNotifier.private()
+        self.log: list[int] = []
+        self.reads: list[int] = []
+        self.got: list[int] = []
+        self.subscription = CatchUpSubscription(
+            self._read_page,
+            self.notifier,
+            after=0,
+            after_position=None,
+            is_closed=lambda: False,
+            live_batch_window_s=window,
+        )
+        self.reader = threading.Thread(target=self._follow)
+
+    def _read_page(self, cursor: int) -> tuple[list[RecordedEvent], int | None, int | None]:
+        new = [p for p in self.log if p > cursor]
+        self.reads.append(len(new))
         if not new:
             return [], None, None
         return [_event(p) for p in new], new[-1], new[-1]
 
-    subscription = CatchUpSubscription(
-        read_page,
-        notifier,
-        after=0,
-        after_position=None,
-        is_closed=lambda: False,
-        live_batch_window_s=0.3,
-    )
-    got: list[int] = []
-
-    def follow() -> None:
-        for item in subscription:
+    def _follow(self) -> None:
+        for item in self.subscription:
             assert isinstance(item, RecordedEvent)
-            got.append(item.position)
+            self.got.append(item.position)
 
-    reader = threading.Thread(target=follow)
-    reader.start()
-    try:
-        wait_for(lambda: len(reads) >= 1)
+    def commit(self, position: int) -> None:
+        self.log.append(position)
+        self.notifier.changed()
+
+    def __enter__(self) -> ScriptedTail:
+        self.reader.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.subscription.stop()
+        self.reader.join(5)
+
+
+def test_a_live_subscription_reads_commits_of_one_window_together() -> None:
+    """After a read, commits arriving before the next tick of the window's grid are read by
+    one read; a commit after a quiet spell is read at once."""
+    with ScriptedTail(window=0.3) as tail:
+        wait_for(lambda: len(tail.reads) >= 1)
         time.sleep(0.35)  # a quiet spell longer than the window
         sleep_past_a_tick(0.3)  # so that the next three commits come well before the next one
         started = time.monotonic()
-        log.append(1)
-        notifier.changed()
-        wait_for(lambda: got == [1])
+        tail.commit(1)
+        wait_for(lambda: tail.got == [1])
         assert time.monotonic() - started < 0.2  # a lone commit: at once
         for position in (2, 3, 4):
-            log.append(position)
-            notifier.changed()
+            tail.commit(position)
             time.sleep(0.02)
-        wait_for(lambda: got == [1, 2, 3, 4])
-    finally:
-        subscription.stop()
-        reader.join(5)
-    assert [n for n in reads if n] == [1, 3]
+        wait_for(lambda: tail.got == [1, 2, 3, 4])
+    assert [n for n in tail.reads if n] == [1, 3]
+
+
+def test_the_check_after_a_timed_out_wait_does_not_hold_back_the_next_commit() -> None:
+    """A waiting subscription reads again when its wait times out (every 0.5 s), to notice a
+    closed store; that check is not a read of new commits, so a commit right after it is read
+    at once, as after any quiet spell, not at the next tick of the window's grid."""
+    window = 0.4
+    # The first read just after a tick, so the check 0.5 s later falls 0.1 s into a later
+    # interval of the grid, with 0.3 s of it left.
+    sleep_past_a_tick(window)
+    with ScriptedTail(window) as tail:
+        wait_for(lambda: len(tail.reads) >= 2)  # the first read, then the check
+        started = time.monotonic()
+        tail.commit(1)
+        wait_for(lambda: tail.got == [1])
+        assert time.monotonic() - started < 0.15
 
 
 def _event(position: int) -> RecordedEvent:

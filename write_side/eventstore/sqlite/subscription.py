@@ -58,6 +58,7 @@ class CatchUpSubscription(Subscription):
         self._last_read = 0.0
 
     def __next__(self) -> SubscriptionItem:
+        timed_out = False
         while not self._buffer:
             if self._stopped.is_set():
                 raise StopIteration
@@ -66,7 +67,10 @@ class CatchUpSubscription(Subscription):
                 raise EventStoreClosed("the event store was closed under this subscription")
             # Read the version *before* the data: a commit after our read then always wakes us.
             seen = self._seen()
-            self._last_read = time.monotonic()
+            if not timed_out:
+                # The read after a wait that timed out is a check, not a read of new commits:
+                # a commit soon after it is still one after a quiet spell, read at once.
+                self._last_read = time.monotonic()
             events, cursor, position = self._read_page(self._after)
             if cursor is not None:
                 self._buffer.extend(events)
@@ -80,7 +84,8 @@ class CatchUpSubscription(Subscription):
                 if self._include_caught_up:
                     self._buffer.append(CaughtUp(self._position))
                     continue
-            if self._wait(seen):
+            timed_out = not self._wait(seen)
+            if not timed_out:
                 self._hold_back()
         return self._buffer.popleft()
 
