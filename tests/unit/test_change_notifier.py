@@ -5,14 +5,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from write_side.eventstore import NewEvent, RecordedEvent, StreamState
+from write_side.eventstore import NewEvent, RecordedEvent, StreamState, Subscription
 from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.eventstore.sqlite.notifier import (
     FAST_FOR_S,
@@ -210,39 +211,48 @@ def _event(position: int) -> RecordedEvent:
     )
 
 
+@contextmanager
+def following(subscriptions: Sequence[Subscription]) -> Iterator[list[list[int]]]:
+    """A reader thread per subscription, each adding the positions it gets to its own list;
+    the subscriptions are stopped and their readers joined on the way out."""
+    got: list[list[int]] = [[] for _ in subscriptions]
+
+    def follow(index: int) -> None:
+        for item in subscriptions[index]:
+            assert isinstance(item, RecordedEvent)
+            got[index].append(item.position)
+
+    readers = [threading.Thread(target=follow, args=(i,)) for i in range(len(subscriptions))]
+    for reader in readers:
+        reader.start()
+    try:
+        yield got
+    finally:
+        for subscription in subscriptions:
+            subscription.stop()
+        for reader in readers:
+            reader.join(5)
+
+
 def test_subscriptions_at_one_cursor_share_a_read_of_the_tail_but_never_a_stale_one(
     tmp_path: Path,
 ) -> None:
     """Live subscriptions woken by one commit all find it; every later commit too, although
     they read the tail from rows kept for the others while no commit came in between."""
-    with SqliteEventStore(tmp_path / "events.db") as store:
-        subscriptions = [store.subscribe_to_all() for _ in range(6)]
-        got: list[list[int]] = [[] for _ in subscriptions]
-
-        def follow(index: int) -> None:
-            for item in subscriptions[index]:
-                assert isinstance(item, RecordedEvent)
-                got[index].append(item.position)
-
-        readers = [threading.Thread(target=follow, args=(i,)) for i in range(len(subscriptions))]
-        for reader in readers:
-            reader.start()
-        try:
-            positions = []
-            for n in range(40):
-                positions.append(
-                    store.append(
-                        f"test-{n % 3}", [NewEvent("A", b"{}")], expected_version=StreamState.ANY
-                    )
+    with (
+        SqliteEventStore(tmp_path / "events.db") as store,
+        following([store.subscribe_to_all() for _ in range(6)]) as got,
+    ):
+        positions = []
+        for n in range(40):
+            positions.append(
+                store.append(
+                    f"test-{n % 3}", [NewEvent("A", b"{}")], expected_version=StreamState.ANY
                 )
-                if n % 7 == 0:
-                    time.sleep(0.01)
-            wait_for(lambda: all(g == positions for g in got))
-        finally:
-            for subscription in subscriptions:
-                subscription.stop()
-            for reader in readers:
-                reader.join(5)
+            )
+            if n % 7 == 0:
+                time.sleep(0.01)
+        wait_for(lambda: all(g == positions for g in got))
 
 
 def test_live_subscriptions_of_a_process_read_the_tail_together_once_a_tick(
@@ -267,17 +277,7 @@ def test_live_subscriptions_of_a_process_read_the_tail_together_once_a_tick(
             store.subscribe_to_all(from_position=first if n < 2 else None)
             for n in range(subscribers)
         ]
-        got: list[list[int]] = [[] for _ in subscriptions]
-
-        def follow(index: int) -> None:
-            for item in subscriptions[index]:
-                assert isinstance(item, RecordedEvent)
-                got[index].append(item.position)
-
-        readers = [threading.Thread(target=follow, args=(i,)) for i in range(subscribers)]
-        for reader in readers:
-            reader.start()
-        try:
+        with following(subscriptions) as got:
             wait_for(lambda: all(g == [first] for g in got[2:]))
             reads, started = 0, time.monotonic()
             positions = []
@@ -288,11 +288,6 @@ def test_live_subscriptions_of_a_process_read_the_tail_together_once_a_tick(
                 time.sleep(0.002)
             wait_for(lambda: all(g[-1:] == positions[-1:] for g in got))
             ticks = (time.monotonic() - started) / window
-        finally:
-            for subscription in subscriptions:
-                subscription.stop()
-            for reader in readers:
-                reader.join(5)
     assert all(g == positions for g in got[:2])
     assert all(g == [first, *positions] for g in got[2:])
     # Each on its own would read once a tick: eight reads a tick.
