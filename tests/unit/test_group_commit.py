@@ -1,8 +1,13 @@
-"""The group committer when SQLite itself fails: nobody in the group is told a wrong story."""
+"""The group committer: every member of a group is answered, with its own result, and when
+SQLite itself fails nobody in the group is told a wrong story."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +19,27 @@ from write_side.eventstore import EventStoreError, StreamState
 from write_side.eventstore.sqlite.group_commit import GroupCommitter, _Pending
 from write_side.eventstore.sqlite.schema import connect, create_schema
 from write_side.eventstore.sqlite.transaction import WriteTx, fetch_stream
+
+
+class SlowCommit:
+    """A real connection whose COMMIT takes a while (the GIL released, as in an fsync), so the
+    writes of many threads pile up into large groups; every `fail_every`-th COMMIT fails."""
+
+    def __init__(self, conn: sqlite3.Connection, fail_every: int = 0) -> None:
+        self._conn = conn
+        self._fail_every = fail_every
+        self.commits = 0
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            self.commits += 1
+            time.sleep(0.002)
+            if self._fail_every and self.commits % self._fail_every == 0:
+                raise sqlite3.OperationalError("disk I/O error (injected)")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
 
 
 class FailingCommit:
@@ -62,3 +88,70 @@ def test_a_failed_commit_fails_every_member_rejected_ones_too(conn: sqlite3.Conn
     assert commits == []
     assert not conn.in_transaction
     assert fetch_stream(conn, "s-1").last_revision == -1
+
+
+@pytest.mark.parametrize("fail_every", [0, 3], ids=["commits", "every-third-commit-fails"])
+def test_every_thread_of_large_groups_is_answered_with_its_own_result(
+    conn: sqlite3.Connection, fail_every: int
+) -> None:
+    """Given 16 threads appending through slow commits, each pausing a random moment between
+    its appends (groups of many writes, each group's followers woken one after the other, and
+    leaders handing the lead to a waiting thread), then every append is answered, no thread
+    hangs, and each thread sees its own stream grow by exactly its accepted appends."""
+    threads, per_thread = 16, 30
+    slow = SlowCommit(conn, fail_every)
+    groups: list[WriteTx] = []
+
+    @contextmanager
+    def connection() -> Iterator[sqlite3.Connection]:
+        yield slow  # type: ignore[misc]
+
+    def begin(c: sqlite3.Connection) -> WriteTx:
+        groups.append(WriteTx(c, 0))
+        return groups[-1]
+
+    committer = GroupCommitter(connection, begin, lambda: None)
+    accepted: dict[str, list[int]] = {}
+    failed: Counter[str] = Counter()
+    failures: list[str] = []
+    errors: list[BaseException] = []
+
+    def append(stream: str) -> None:
+        accepted[stream] = []
+        pauses = random.Random(stream)
+        try:
+            for _ in range(per_thread):
+                time.sleep(pauses.uniform(0, 0.003))
+                revision = len(accepted[stream]) - 1
+                expected = StreamState.NO_STREAM if revision < 0 else revision
+                try:
+                    position = committer.run(
+                        lambda tx, e=expected: tx.append(stream, events(1), e),  # type: ignore[misc]
+                        streams=(stream,),
+                    )
+                except EventStoreError as error:
+                    failures.append(str(error))
+                    failed[stream] += 1
+                else:
+                    accepted[stream].append(position)
+        except BaseException as error:  # reported by the test's thread
+            errors.append(error)
+
+    workers = [
+        threading.Thread(target=append, args=(f"s-{i}",), daemon=True) for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 30
+    for worker in workers:
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not [worker for worker in workers if worker.is_alive()], "a thread was never woken"
+    assert errors == []
+    largest = max(tx.buffered for tx in groups)
+    assert largest >= 8, f"groups too small to test the wake chain: at most {largest}"
+    assert all("injected" in failure for failure in failures)
+    assert bool(failures) == bool(fail_every)
+    for stream, positions in accepted.items():
+        assert len(positions) + failed[stream] == per_thread
+        assert positions == sorted(positions)
+        assert fetch_stream(conn, stream).last_revision == len(positions) - 1
