@@ -155,3 +155,97 @@ def test_every_thread_of_large_groups_is_answered_with_its_own_result(
         assert len(positions) + failed[stream] == per_thread
         assert positions == sorted(positions)
         assert fetch_stream(conn, stream).last_revision == len(positions) - 1
+
+
+class InterruptedOnce:
+    """A follower's wake lock whose first wait is interrupted, as by Ctrl-C in the main thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._interrupted = False
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if blocking and self._lock.locked() and not self._interrupted:
+            self._interrupted = True
+            time.sleep(0.001)  # the signal arrives while it waits
+            raise KeyboardInterrupt
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+def test_a_follower_interrupted_while_it_waits_still_wakes_the_rest(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given groups of many followers where one thread's waits are interrupted, then that
+    thread gets KeyboardInterrupt only once its write is answered (the write is in the store),
+    and every other thread's appends are all answered: nobody's wake-up was lost with it."""
+    threads, per_thread = 12, 20
+    slow = SlowCommit(conn)
+
+    @contextmanager
+    def connection() -> Iterator[sqlite3.Connection]:
+        yield slow  # type: ignore[misc]
+
+    committer = GroupCommitter(connection, lambda c: WriteTx(c, 0), lambda: None)
+    real_lock = threading.Lock
+
+    def wake_lock() -> Any:
+        if threading.current_thread().name == "interrupted":
+            return InterruptedOnce()
+        return real_lock()
+
+    monkeypatch.setattr(
+        "write_side.eventstore.sqlite.group_commit.threading", _Threading(wake_lock)
+    )
+    done: Counter[str] = Counter()
+    interrupts: list[str] = []
+    errors: list[BaseException] = []
+
+    def append(stream: str) -> None:
+        pauses = random.Random(stream)
+        try:
+            for revision in range(per_thread):
+                time.sleep(pauses.uniform(0, 0.003))
+                expected = StreamState.NO_STREAM if revision == 0 else revision - 1
+                try:
+                    committer.run(
+                        lambda tx, e=expected: tx.append(stream, events(1), e),  # type: ignore[misc]
+                        streams=(stream,),
+                    )
+                except KeyboardInterrupt:
+                    interrupts.append(stream)
+                done[stream] += 1
+        except BaseException as error:  # reported by the test's thread
+            errors.append(error)
+
+    workers = [
+        threading.Thread(
+            target=append, args=(f"s-{i}",), name="interrupted" if i == 5 else None, daemon=True
+        )
+        for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 30
+    for worker in workers:
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not [worker for worker in workers if worker.is_alive()], "a thread was never woken"
+    assert errors == []
+    assert len(interrupts) >= 1
+    assert set(interrupts) == {"s-5"}
+    for i in range(threads):
+        assert done[f"s-{i}"] == per_thread
+        # An interrupted append was still written: each stream holds every append.
+        assert fetch_stream(conn, f"s-{i}").last_revision == per_thread - 1
+
+
+class _Threading:
+    """The `threading` module as the committer sees it, with its wake locks made by `lock`."""
+
+    def __init__(self, lock: Any) -> None:
+        self.Lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
