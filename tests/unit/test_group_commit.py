@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -137,15 +137,7 @@ def test_every_thread_of_large_groups_is_answered_with_its_own_result(
         except BaseException as error:  # reported by the test's thread
             errors.append(error)
 
-    workers = [
-        threading.Thread(target=append, args=(f"s-{i}",), daemon=True) for i in range(threads)
-    ]
-    for worker in workers:
-        worker.start()
-    deadline = time.monotonic() + 30
-    for worker in workers:
-        worker.join(timeout=max(0.0, deadline - time.monotonic()))
-    assert not [worker for worker in workers if worker.is_alive()], "a thread was never woken"
+    run_to_the_end(append, [f"s-{i}" for i in range(threads)])
     assert errors == []
     largest = max(tx.buffered for tx in groups)
     assert largest >= 8, f"groups too small to test the wake chain: at most {largest}"
@@ -178,7 +170,7 @@ class InterruptedOnce:
 def test_a_follower_interrupted_while_it_waits_still_wakes_the_rest(
     conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Given groups of many followers where one thread's waits are interrupted, then that
+    """Given groups of many followers where one thread's (s-5's) waits are interrupted, then that
     thread gets KeyboardInterrupt only once its write is answered (the write is in the store),
     and every other thread's appends are all answered: nobody's wake-up was lost with it."""
     threads, per_thread = 12, 20
@@ -192,7 +184,7 @@ def test_a_follower_interrupted_while_it_waits_still_wakes_the_rest(
     real_lock = threading.Lock
 
     def wake_lock() -> Any:
-        if threading.current_thread().name == "interrupted":
+        if threading.current_thread().name == "s-5":
             return InterruptedOnce()
         return real_lock()
 
@@ -220,18 +212,7 @@ def test_a_follower_interrupted_while_it_waits_still_wakes_the_rest(
         except BaseException as error:  # reported by the test's thread
             errors.append(error)
 
-    workers = [
-        threading.Thread(
-            target=append, args=(f"s-{i}",), name="interrupted" if i == 5 else None, daemon=True
-        )
-        for i in range(threads)
-    ]
-    for worker in workers:
-        worker.start()
-    deadline = time.monotonic() + 30
-    for worker in workers:
-        worker.join(timeout=max(0.0, deadline - time.monotonic()))
-    assert not [worker for worker in workers if worker.is_alive()], "a thread was never woken"
+    run_to_the_end(append, [f"s-{i}" for i in range(threads)])
     assert errors == []
     assert len(interrupts) >= 1
     assert set(interrupts) == {"s-5"}
@@ -249,3 +230,18 @@ class _Threading:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(threading, name)
+
+
+def run_to_the_end(append: Callable[[str], None], streams: list[str]) -> None:
+    """Run `append(stream)` in a thread per stream, named after it; fail if any thread is
+    still waiting after 30 s (daemon threads, so a hung one does not hang the test run)."""
+    workers = [
+        threading.Thread(target=append, args=(stream,), name=stream, daemon=True)
+        for stream in streams
+    ]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 30
+    for worker in workers:
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not [worker for worker in workers if worker.is_alive()], "a thread was never woken"
