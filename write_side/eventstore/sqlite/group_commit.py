@@ -145,7 +145,8 @@ class GroupCommitter(Generic[Tx]):
             if pending.next is not None:
                 _wake_one(pending.next)  # passing the relay on
         if not pending.done:
-            self._lead(pending)
+            pending.wake = None  # handed the lead: it waits for nobody now
+            self._lead()
         if interrupted is not None:
             raise interrupted
         if pending.error is not None:
@@ -169,7 +170,7 @@ class GroupCommitter(Generic[Tx]):
                 self._on_commit()
         return result
 
-    def _lead(self, own: _Pending) -> None:
+    def _lead(self) -> None:
         answered: list[_Pending] = []
         try:
             for _ in range(_ROUNDS):
@@ -182,9 +183,7 @@ class GroupCommitter(Generic[Tx]):
                     self._commit(batch, before_commit=functools.partial(_wake, previous))
                 finally:
                     _wake(previous)  # a no-op unless the commit failed before waking them
-                # Its own write, when it was handed the lead, has a lock but nobody waiting on
-                # it: in the relay it would stop the wake-ups of the rest.
-                answered = [p for p in batch if p.wake is not None and p is not own]
+                answered = [p for p in batch if p.wake is not None]
         finally:
             _wake(answered)
             self._hand_off()
