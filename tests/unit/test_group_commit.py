@@ -112,12 +112,11 @@ def test_every_thread_of_large_groups_is_answered_with_its_own_result(
 
     committer = GroupCommitter(connection, begin, lambda: None)
     accepted: dict[str, list[int]] = {}
-    failed: Counter[str] = Counter()
-    failures: list[str] = []
+    failures: dict[str, list[str]] = {}
     errors: list[BaseException] = []
 
     def append(stream: str) -> None:
-        accepted[stream] = []
+        accepted[stream], failures[stream] = [], []
         pauses = random.Random(stream)
         try:
             for _ in range(per_thread):
@@ -130,8 +129,7 @@ def test_every_thread_of_large_groups_is_answered_with_its_own_result(
                         streams=(stream,),
                     )
                 except EventStoreError as error:
-                    failures.append(str(error))
-                    failed[stream] += 1
+                    failures[stream].append(str(error))
                 else:
                     accepted[stream].append(position)
         except BaseException as error:  # reported by the test's thread
@@ -141,10 +139,11 @@ def test_every_thread_of_large_groups_is_answered_with_its_own_result(
     assert errors == []
     largest = max(tx.buffered for tx in groups)
     assert largest >= 8, f"groups too small to test the wake chain: at most {largest}"
-    assert all("injected" in failure for failure in failures)
-    assert bool(failures) == bool(fail_every)
+    every_failure = [failure for mine in failures.values() for failure in mine]
+    assert all("injected" in failure for failure in every_failure)
+    assert bool(every_failure) == bool(fail_every)
     for stream, positions in accepted.items():
-        assert len(positions) + failed[stream] == per_thread
+        assert len(positions) + len(failures[stream]) == per_thread
         assert positions == sorted(positions)
         assert fetch_stream(conn, stream).last_revision == len(positions) - 1
 
