@@ -3,8 +3,9 @@
 Same table and rules as `SqlKeyStore` (which serves PostgreSQL): a key is made once per
 subject, kept apart from the events, and a forgotten subject keeps a row without a key, so its
 key is never made again. Every commit is fsynced: an event sealed with a new key must never
-outlive its key. The keys asked for by several threads at once are made in one transaction and
-one fsync (the event store's group commit), so concurrent commands do not queue for the disk.
+outlive its key (`synchronous` lowers that, for throwaway data only, as the event store's
+does). The keys asked for by several threads at once are made in one transaction and one fsync
+(the event store's group commit), so concurrent commands do not queue for the disk.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from uuid import UUID
 
 from write_side.domain.personal import KeyStore
 from write_side.eventstore.sqlite.group_commit import GroupCommitter
+from write_side.eventstore.sqlite.schema import Synchronous
 from write_side.keystore.sql import KEY_BYTES, SubjectForgotten
 
 _DDL = """
@@ -36,8 +38,9 @@ CREATE TABLE IF NOT EXISTS personal_keys (
 class SqliteKeyStore(KeyStore):
     """Keys in one SQLite file, shared by the processes of this machine (WAL, fsync on commit)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, synchronous: Synchronous = "FULL") -> None:
         self._path = str(path)
+        self._synchronous = synchronous
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -68,7 +71,7 @@ class SqliteKeyStore(KeyStore):
             self._path, isolation_level=None, timeout=30.0, check_same_thread=False
         )
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         with self._lock:
             self._all.append(conn)
         return conn
