@@ -118,20 +118,16 @@ class Ratings(Application[uuid.UUID]):
         return feedback.id
 
 
-class _DurablePool(SQLiteConnectionPool):
-    """eventsourcing's pool, setting `synchronous` (FULL: ours) on each connection."""
+class _Pool(SQLiteConnectionPool):
+    """eventsourcing's pool, setting `synchronous` on each connection (made when first used)."""
 
-    synchronous: Synchronous = "FULL"
+    synchronous: Synchronous
 
     def _create_connection(self) -> SQLiteConnection:
         conn = super()._create_connection()
         with conn.cursor() as cursor:
             cursor.execute(f"PRAGMA synchronous = {self.synchronous}")
         return conn
-
-
-class _NoFsyncPool(_DurablePool):
-    synchronous = "OFF"
 
 
 #: `PRAGMA synchronous` as SQLite reports it.
@@ -143,9 +139,7 @@ def peer_app(path: Path, synchronous: Synchronous = "FULL") -> Ratings:
     app = Ratings(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
     datastore = app.recorder.datastore  # type: ignore[attr-defined]
     datastore.pool.close()
-    pool = _DurablePool if synchronous == "FULL" else _NoFsyncPool
-    if pool.synchronous != synchronous:
-        raise ValueError(f"no pool for synchronous={synchronous}")
+    pool = type(f"_Pool{synchronous}", (_Pool,), {"synchronous": synchronous})
     datastore.pool = pool(db_name=str(path))
     with datastore.transaction(commit=False) as cursor:
         cursor.execute("PRAGMA synchronous")
