@@ -50,6 +50,15 @@ _PURGE_ONE_IN = 200
 _LISTED = "(SELECT value FROM json_each(?))"
 
 
+def _delete_values(conn: sqlite3.Connection, keys: str, listed: str, now: float) -> int:
+    """Delete the values whose key is in `keys` (a subquery of the JSON array `listed`), in one
+    statement; how many of them had not expired."""
+    deleted = conn.execute(
+        f"DELETE FROM cache_values WHERE key IN {keys} RETURNING expires_at", (listed,)
+    ).fetchall()
+    return sum(1 for (expires_at,) in deleted if expires_at > now)
+
+
 def _seconds(ttl: timedelta) -> float:
     seconds = ttl.total_seconds()
     if seconds <= 0:
@@ -147,15 +156,10 @@ class SqliteCache(Cache):
     def delete(self, *keys: str) -> int:
         if not keys:
             return 0
-        now = self._clock()
+        now, listed = self._clock(), json.dumps(keys)
         with self._write() as conn:
-            removed = 0
-            for key in keys:
-                removed += conn.execute(
-                    "DELETE FROM cache_values WHERE key = ? AND expires_at > ?", (key, now)
-                ).rowcount
-                conn.execute("DELETE FROM cache_values WHERE key = ?", (key,))
-                conn.execute("DELETE FROM cache_tags WHERE key = ?", (key,))
+            removed = _delete_values(conn, _LISTED, listed, now)
+            conn.execute(f"DELETE FROM cache_tags WHERE key IN {_LISTED}", (listed,))
         return removed
 
     def evict_tags(self, *tags: str) -> int:
@@ -163,16 +167,8 @@ class SqliteCache(Cache):
             return 0
         now, listed = self._clock(), json.dumps(tags)
         with self._write() as conn:
-            removed = conn.execute(
-                "DELETE FROM cache_values WHERE expires_at > ? AND key IN "
-                f"(SELECT key FROM cache_tags WHERE tag IN {_LISTED})",
-                (now, listed),
-            ).rowcount
-            conn.execute(
-                "DELETE FROM cache_values WHERE key IN "
-                f"(SELECT key FROM cache_tags WHERE tag IN {_LISTED})",
-                (listed,),
-            )
+            tagged = f"(SELECT key FROM cache_tags WHERE tag IN {_LISTED})"
+            removed = _delete_values(conn, tagged, listed, now)
             conn.execute(f"DELETE FROM cache_tags WHERE tag IN {_LISTED}", (listed,))
         return removed
 
