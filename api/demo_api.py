@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Connection
 
 from api.settings import Settings
@@ -79,7 +80,12 @@ def show_api_calls(settings: Settings, conn: Connection, console: Console) -> li
     serve = "make serve"
     if settings.data_dir != DEMO_DIR:
         serve = f"BOOKWORM_DATA_DIR={shlex.quote(str(settings.data_dir))} make serve"
-    console.print(f"[bold]4. the API[/]: run `{serve}` in another terminal, then:")
+    # Not wrapped, nor read as markup: the command is copied from here whatever its path.
+    console.print(
+        Text.assemble(("4. the API", "bold"), f": run `{serve}` in another terminal, then:"),
+        soft_wrap=True,
+        highlight=False,
+    )
     console.print(f"export TOKEN={token}", soft_wrap=True, highlight=False, markup=False)
     for call in calls:
         console.print(call.command(), soft_wrap=True, highlight=False, markup=False)

@@ -17,8 +17,14 @@ from api.web.app import create_app
 
 
 @pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.setenv("BOOKWORM_DATA_DIR", str(tmp_path / "var"))
+def data_dir(tmp_path: Path) -> Path:
+    """A long path: the lines to copy must stay whole in the terminal's width, not wrap."""
+    return tmp_path / ("a-rather-long-directory-name-" * 4) / "var"
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path) -> CliRunner:
+    monkeypatch.setenv("BOOKWORM_DATA_DIR", str(data_dir))
     monkeypatch.delenv("BOOKWORM_EVENT_STORE", raising=False)
     monkeypatch.delenv("BOOKWORM_JWT_SECRET", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -45,7 +51,7 @@ def _request(command: str, token: str) -> tuple[str, str, dict[str, str], str | 
 
 
 def test_the_demo_ends_with_a_token_and_three_calls_that_work(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, data_dir: Path
 ) -> None:
     done = runner.invoke(
         app, ["demo", "--books", "30", "--buyers", "60", "--days", "3"], env={"COLUMNS": "120"}
@@ -56,9 +62,9 @@ def test_the_demo_ends_with_a_token_and_three_calls_that_work(
     calls = [line for line in lines if line.startswith("curl ")]
     assert len(calls) == 3
     serve = next(line for line in lines if line.startswith("4. the API"))
-    assert f"BOOKWORM_DATA_DIR={tmp_path / 'var' / 'demo'} make serve" in serve
+    assert f"BOOKWORM_DATA_DIR={data_dir / 'demo'} make serve" in serve
 
-    settings = Settings(data_dir=tmp_path / "var" / "demo")
+    settings = Settings(data_dir=data_dir / "demo")
     with TestClient(create_app(settings)) as client:
         answers = []
         for call in calls:
