@@ -10,6 +10,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONSTRAINTS := constraints.txt
 AREA ?=
+# Test processes (pytest-xdist): one per CPU by default; TEST_WORKERS=0 runs the suite in one.
+TEST_WORKERS ?= auto
 # Debian packages the benchmarks need (wrk loads the API), installed when missing.
 BENCH_DEBS := wrk
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -46,7 +48,7 @@ lint: install-dev  ## ruff (lint and format), mypy, import contracts
 	$(BIN)/lint-imports
 
 test: lint  ## the whole suite: lint, types, import contracts, tests
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: install-dev  ## every benchmark (or one: make bench AREA=eventstore)
 	@for tool in $(BENCH_DEBS); do command -v $$tool >/dev/null || { \
