@@ -232,14 +232,30 @@ def measure_fsync_ms(directory: Path, samples: int = 200) -> tuple[float, float]
     return cuts["p50_ms"], cuts["p99_ms"]
 
 
+def measure_python_loop_ms(rounds: int = 5) -> float:
+    """The best of `rounds` timings, in ms, of a fixed pure-Python loop (adding up a million
+    ints): how fast this shared machine runs the interpreter today. Figures bound by CPU follow
+    it from one day to the next, as the ones bound by the disk follow the fsync latency."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def machine_info(data_dir: Path, **extra: Any) -> dict[str, Any]:
-    """CPU count, Python, the data directory's fsync latency, and what the area adds."""
+    """CPU count, Python, the data directory's fsync latency, the interpreter's speed today,
+    and what the area adds."""
     p50, p99 = measure_fsync_ms(data_dir)
     return {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "fsync_p50_ms": round(p50, 3),
         "fsync_p99_ms": round(p99, 3),
+        "python_loop_ms": round(measure_python_loop_ms(), 1),
         **extra,
     }
 
