@@ -121,7 +121,9 @@ class Ratings(Application[uuid.UUID]):
 class _Pool(SQLiteConnectionPool):
     """eventsourcing's pool, setting `synchronous` on each connection (made when first used)."""
 
-    synchronous: Synchronous
+    def __init__(self, *, db_name: str, synchronous: Synchronous) -> None:
+        self.synchronous = synchronous
+        super().__init__(db_name=db_name)
 
     def _create_connection(self) -> SQLiteConnection:
         conn = super()._create_connection()
@@ -139,8 +141,7 @@ def peer_app(path: Path, synchronous: Synchronous = "FULL") -> Ratings:
     app = Ratings(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
     datastore = app.recorder.datastore  # type: ignore[attr-defined]
     datastore.pool.close()
-    pool = type(f"_Pool{synchronous}", (_Pool,), {"synchronous": synchronous})
-    datastore.pool = pool(db_name=str(path))
+    datastore.pool = _Pool(db_name=str(path), synchronous=synchronous)
     with datastore.transaction(commit=False) as cursor:
         cursor.execute("PRAGMA synchronous")
         (level,) = cursor.fetchone()
