@@ -21,7 +21,7 @@ from write_side.bootstrap import integration_services as write_side_integration
 from write_side.bootstrap import process_managers
 from write_side.domain import CommandBus, KeyStore
 from write_side.eventstore import EventStore
-from write_side.eventstore.factory import open_event_store
+from write_side.eventstore.factory import embedded_store_file, open_event_store
 from write_side.groups import SubscriptionGroups
 from write_side.groups.factory import open_subscription_groups
 from write_side.keystore import open_key_store
@@ -36,6 +36,34 @@ def event_store(settings: Settings, *, live_window_s: float | None = None) -> Ev
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_event_store(settings.event_store, live_batch_window_s=live_window_s)
+
+
+class UnknownName(ValueError):
+    """A projection or process manager asked for by a name that none has."""
+
+
+class NoEventStore(Exception):
+    """A read asked for an embedded event store whose file does not exist."""
+
+
+def existing_event_store(settings: Settings) -> EventStore:
+    """The event store the settings name, for a read: an embedded store's file must exist
+    already (`NoEventStore` otherwise), since a read that created an empty store would only
+    hide a mistyped data directory."""
+    path = embedded_store_file(settings.event_store)
+    if path is not None and not path.exists():
+        raise NoEventStore(f"no event store at {path}: {_where_the_events_are(settings)}")
+    return open_event_store(settings.event_store)
+
+
+def _where_the_events_are(settings: Settings) -> str:
+    demo = settings.data_dir / "demo"
+    if (demo / "events.db").exists():
+        return f"the demo's store is in {demo} (set BOOKWORM_DATA_DIR={demo})"
+    return (
+        f"nothing has been written there yet (`bookworm demo` writes its store into {demo}, "
+        "`bookworm events sample` a small sample into the data directory)"
+    )
 
 
 def key_store(settings: Settings) -> KeyStore:
@@ -90,7 +118,7 @@ def process_runners(
     known = {manager.name: manager for manager in process_managers(bus)}
     unknown = sorted(set(names or ()) - set(known))
     if unknown:
-        raise ValueError(f"unknown process managers {unknown}; known: {sorted(known)}")
+        raise UnknownName(f"unknown process managers {unknown}; known: {sorted(known)}")
     chosen = [known[name] for name in (names or sorted(known))]
     return [ProcessManagerRunner(groups, manager, REGISTRY) for manager in chosen]
 
@@ -160,7 +188,7 @@ def projections(
     known = all_projections(keys=keys, cache=cache)
     unknown = sorted(set(names or ()) - set(known))
     if unknown:
-        raise ValueError(f"unknown projections {unknown}; known: {sorted(known)}")
+        raise UnknownName(f"unknown projections {unknown}; known: {sorted(known)}")
     return [known[n] for n in (names or sorted(known))]
 
 

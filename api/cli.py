@@ -11,6 +11,7 @@ from api import bootstrap
 from api.cli_commands import commands_app
 from api.cli_groups import groups_app
 from api.cli_projections import deadletters_app, projections_app, worker
+from api.cli_reading import reading_store
 from api.cli_serve import serve, token
 from api.cli_simulate import simulate
 from api.console import out
@@ -70,7 +71,9 @@ def show_settings() -> None:
 def _events_table(title: str, events: list[RecordedEvent]) -> Table:
     table = Table(title=title)
     for column in ("position", "stream", "rev", "type", "recorded at (UTC)", "bytes"):
-        table.add_column(column)
+        # A narrow terminal folds a stream's name onto the next line, never cuts it short: it
+        # is what `events stream` is given next.
+        table.add_column(column, overflow="fold" if column == "stream" else "ellipsis")
     for e in events:
         table.add_row(
             str(e.position),
@@ -85,9 +88,10 @@ def _events_table(title: str, events: list[RecordedEvent]) -> Table:
 
 @events_app.command("head")
 def events_head() -> None:
-    """The position of the last event."""
-    with bootstrap.event_store(load_settings()) as store:
-        out().print(store.head_position())
+    """The position of the last event ("none" in a store with no events)."""
+    with reading_store(load_settings()) as store:
+        head = store.head_position()
+    out().print("none" if head is None else head)
 
 
 @events_app.command("all")
@@ -113,7 +117,7 @@ def events_all(
         if event_type
         else None
     )
-    with bootstrap.event_store(load_settings()) as store:
+    with reading_store(load_settings()) as store:
         found = list(
             store.read_all(
                 from_position=from_position,
@@ -134,7 +138,7 @@ def events_stream(
     backwards: Annotated[bool, typer.Option(help="newest first")] = False,
 ) -> None:
     """Read one stream."""
-    with bootstrap.event_store(load_settings()) as store:
+    with reading_store(load_settings()) as store:
         found = store.read_stream(
             name, from_revision=from_revision, limit=limit, backwards=backwards
         )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from api import bootstrap
+from api.cli_reading import reading_store
 from api.console import out
 from api.settings import load_settings
-from write_side.eventstore import EventFilter
+from write_side.eventstore import EventFilter, EventStore
 from write_side.groups import (
     CONSUMER_STRATEGIES,
     GroupInfo,
@@ -34,12 +35,14 @@ _DEFAULTS = GroupSettings()
 
 
 @contextmanager
-def _groups() -> Iterator[SubscriptionGroups]:
-    """The configured store's groups; their errors become a message and exit code 1."""
-    with (
-        bootstrap.event_store(load_settings()) as store,
-        bootstrap.subscription_groups(store) as groups,
-    ):
+def _groups(*, new_store: bool = False) -> Iterator[SubscriptionGroups]:
+    """The configured store's groups; their errors become a message and exit code 1. Only
+    `create` (`new_store`) may begin an embedded store: the others need one that exists."""
+    settings = load_settings()
+    opened: AbstractContextManager[EventStore] = (
+        bootstrap.event_store(settings) if new_store else reading_store(settings)
+    )
+    with opened as store, bootstrap.subscription_groups(store) as groups:
         try:
             yield groups
         except SubscriptionGroupError as error:
@@ -208,7 +211,7 @@ def create(
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    with _groups() as groups:
+    with _groups(new_store=True) as groups:
         if stream:
             groups.create_subscription_to_stream(
                 name, stream, from_end=from_end, stream_position=from_position, settings=settings

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from api import bootstrap
+from api.cli_reading import reading_store
 from api.console import out
 from api.heap import freeze_startup_objects
 from api.settings import load_settings
@@ -26,8 +27,24 @@ projections_app = typer.Typer(
 )
 deadletters_app = typer.Typer(help="Events projections could not apply.", no_args_is_help=True)
 
+
+def _known(names: list[str] | None) -> list[str] | None:
+    """Refuse, as a usage error, a projection name none has (before anything opens)."""
+    try:
+        bootstrap.projections(names)
+    except bootstrap.UnknownName as error:
+        raise typer.BadParameter(str(error)) from None
+    return names
+
+
+def _known_one(name: str) -> str:
+    _known([name])
+    return name
+
+
 ProjectionNames = Annotated[
-    list[str] | None, typer.Option("--projection", "-p", help="only these (default: all)")
+    list[str] | None,
+    typer.Option("--projection", "-p", help="only these (default: all)", callback=_known),
 ]
 
 
@@ -69,8 +86,12 @@ def worker(
         bus = bootstrap.bus_on(store, keys, settings)
         services: list[Service] = []
         if with_services:
+            try:
+                managers = bootstrap.process_runners(bus, groups, group)
+            except bootstrap.UnknownName as error:
+                raise typer.BadParameter(str(error), param_hint="'--group' / '-g'") from None
             services = [
-                *bootstrap.process_runners(bus, groups, group),
+                *managers,
                 *bootstrap.timer_services(bus, targets),
                 *bootstrap.integration_services(store, settings, targets),
             ]
@@ -118,7 +139,7 @@ def status(projection: ProjectionNames = None) -> None:
         title="projections",
     )
     with (
-        bootstrap.event_store(settings) as store,
+        reading_store(settings) as store,
         bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
     ):
         for p in chosen:
@@ -140,14 +161,13 @@ def status(projection: ProjectionNames = None) -> None:
 
 @projections_app.command("rebuild")
 def rebuild_projection(
-    name: Annotated[str, typer.Argument(help="the projection")],
+    name: Annotated[str, typer.Argument(help="the projection", callback=_known_one)],
     build: Annotated[
         int | None, typer.Option("--version", "--build", help="build number (default: next)")
     ] = None,
 ) -> None:
     """Build NAME again from position 0 beside the live build, then switch to it atomically."""
     settings = load_settings()
-    bootstrap.projections([name])  # an unknown name fails before anything opens
     with (
         bootstrap.event_store(settings) as store,
         closing(bootstrap.key_store(settings)) as keys,

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from write_side.eventstore.sqlite import SqliteEventStore
 
 
 @pytest.fixture
@@ -51,8 +52,65 @@ def test_events_commands_read_what_the_demo_wrote(runner: CliRunner) -> None:
     assert system.exit_code == 0
 
     missing = runner.invoke(app, ["events", "stream", "book-missing"])
-    assert missing.exit_code != 0
-    assert "not found" in str(missing.exception)
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == "stream 'book-missing' not found"  # a message, no traceback
+
+
+READS = [
+    ["events", "head"],
+    ["events", "all"],
+    ["events", "stream", "book-1"],
+    ["projections", "status"],
+    ["groups", "list"],
+    ["groups", "info", "email_sender"],
+]
+
+
+@pytest.mark.parametrize("command", READS, ids=" ".join)
+def test_a_read_of_a_store_never_written_says_so_and_creates_nothing(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    """A mistyped data directory is an error naming the missing file, not an empty listing of
+    a new empty store."""
+    result = runner.invoke(app, command, env={"COLUMNS": "300"})
+    assert result.exit_code == 1, result.output
+    store = tmp_path / "var" / "events.db"
+    assert result.stderr.startswith(f"no event store at {store}: nothing has been written")
+    assert "bookworm events sample" in result.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_read_of_the_data_dir_points_at_the_demo_store_beside_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """After `make demo` the events are in <data dir>/demo: a read of the data dir says so."""
+    demo = tmp_path / "var" / "demo"
+    demo.mkdir(parents=True)
+    SqliteEventStore(demo / "events.db").close()
+    result = runner.invoke(app, ["events", "all"], env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"no event store at {tmp_path / 'var' / 'events.db'}: the demo's store is in {demo} "
+        f"(set BOOKWORM_DATA_DIR={demo})"
+    )
+
+
+def test_the_head_of_an_empty_store_is_none(runner: CliRunner, tmp_path: Path) -> None:
+    """A store that exists with no events has no head position, and says so in a word."""
+    (tmp_path / "var").mkdir()
+    SqliteEventStore(tmp_path / "var" / "events.db").close()
+    head = runner.invoke(app, ["events", "head"])
+    assert (head.exit_code, head.stdout.strip()) == (0, "none")
+
+
+def test_creating_a_group_may_begin_a_new_store(runner: CliRunner, tmp_path: Path) -> None:
+    """`groups create` writes, so unlike the reads it may start the embedded store."""
+    created = runner.invoke(app, ["groups", "create", "email_sender"])
+    assert created.exit_code == 0, created.output
+    assert (tmp_path / "var" / "events.db").exists()
+    listed = runner.invoke(app, ["groups", "list"], env={"COLUMNS": "300"})
+    assert listed.exit_code == 0
+    assert "email_sender" in listed.stdout
 
 
 def test_settings_command_shows_effective_values(runner: CliRunner, tmp_path: Path) -> None:

@@ -59,8 +59,17 @@ def test_dead_letter_commands_need_a_choice(runner: CliRunner) -> None:
     assert "event_counts: replayed 0, failed 0" in replayed.output
 
 
-def test_an_unknown_projection_is_a_clear_error(runner: CliRunner) -> None:
+def test_an_unknown_projection_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
     """Naming a projection that does not exist says which ones do."""
-    result = runner.invoke(app, ["projections", "status", "-p", "nope"])
-    assert result.exit_code != 0
-    assert "unknown projections ['nope']" in str(result.exception)
+    for command in (["projections", "status", "-p", "nope"], ["projections", "rebuild", "nope"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output  # a usage error, not a traceback
+        assert "unknown projections ['nope']; known: ['authors'," in result.output
+        assert not (tmp_path / "var").exists()  # refused before anything opened
+
+
+def test_an_unknown_process_manager_is_a_usage_error(runner: CliRunner) -> None:
+    """`worker --group` with a name no process manager has says which ones exist."""
+    result = runner.invoke(app, ["worker", "--group", "nope"])
+    assert result.exit_code == 2, result.output
+    assert "unknown process managers ['nope']; known: ['catalog_rating_update'," in result.output

@@ -17,7 +17,11 @@ from write_side.eventstore import (
     StreamState,
 )
 from write_side.eventstore.esdb import EsdbEventStore
-from write_side.eventstore.factory import UnsupportedEventStore, open_event_store
+from write_side.eventstore.factory import (
+    UnsupportedEventStore,
+    embedded_store_file,
+    open_event_store,
+)
 from write_side.eventstore.sqlite import SqliteEventStore
 from write_side.eventstore.sqlite.subscription import next_tick
 
@@ -30,6 +34,23 @@ def test_a_sqlite_uri_opens_a_durable_file_store(tmp_path: Path) -> None:
         assert Capability.CRASH_DURABLE in store.capabilities
         assert Capability.MULTI_PROCESS in store.capabilities
     assert path.exists()
+
+
+@pytest.mark.parametrize(
+    ("uri", "file"),
+    [
+        ("sqlite:///var/events.db", Path("var/events.db")),
+        ("sqlite:////srv/bookworm/events.db?synchronous=NORMAL", Path("/srv/bookworm/events.db")),
+        ("sqlite:///:memory:", None),
+        ("esdb://localhost:2113?Tls=false", None),
+        ("kurrentdb+discover://cluster:2113", None),
+    ],
+)
+def test_the_file_of_an_embedded_store_is_known_before_it_opens(
+    uri: str, file: Path | None
+) -> None:
+    """What a read checks first (a read must not create an empty store)."""
+    assert embedded_store_file(uri) == file
 
 
 def test_relaxed_durability_is_explicit_and_drops_the_capability(tmp_path: Path) -> None:

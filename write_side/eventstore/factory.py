@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +31,7 @@ def open_event_store(uri: str, *, live_batch_window_s: float | None = None) -> E
     """
     parts = urlsplit(uri)
     if parts.scheme == "sqlite":
-        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        path = _sqlite_path(parts.path)
         if not path:
             raise UnsupportedEventStore(f"{uri!r} names no file (use sqlite:///path/events.db)")
         options = parse_qs(parts.query)
@@ -51,3 +52,18 @@ def open_event_store(uri: str, *, live_batch_window_s: float | None = None) -> E
     raise UnsupportedEventStore(
         f"unknown event store {uri!r}: expected sqlite:///<path> or esdb://host:2113"
     )
+
+
+def embedded_store_file(uri: str) -> Path | None:
+    """The file of an embedded store's `sqlite:///…` connection string; None for EventStoreDB
+    and for `sqlite:///:memory:`, which have no file that could be missing."""
+    parts = urlsplit(uri)
+    if parts.scheme != "sqlite":
+        return None
+    path = _sqlite_path(parts.path)
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _sqlite_path(url_path: str) -> str:
+    # sqlite:///relative/path.db has the path "/relative/path.db"; sqlite:////abs has "//abs".
+    return url_path[1:] if url_path.startswith("/") else url_path
