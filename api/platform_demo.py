@@ -2,8 +2,10 @@
 
 It simulates a bookstore into a fresh data directory (`<data dir>/demo`), then runs what the
 worker runs (the process managers on their subscription groups, the timer service on the domain
-clock, every projection) until nothing is left to do, and prints a summary from the query
-models: events per type, orders by final status, emails by status, sagas by outcome.
+clock, the integration event recorder, every projection) until nothing is left to do: a worker
+started on it afterwards has nothing of the simulation left to handle (only the recurring jobs
+come due, by the wall clock). Then it prints a summary from the query models: events per type,
+orders by final status, emails by status, sagas by outcome.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from read_side.queries.catalog import BookQuery, BookSort, list_books
 from read_side.queries.ordering import Caller, get_order, list_orders
 from read_side.queries.paging import PageRequest
 from write_side.bootstrap import bootstrap as bootstrap_write_side
-from write_side.bootstrap import process_managers
+from write_side.bootstrap import integration_services, process_managers
 from write_side.domain import ManualClock
 from write_side.mailer import open_email_transport
 from write_side.notification import EmailTransport
@@ -80,6 +82,7 @@ def run_platform_demo(
     settled = settle(demo, config)
     console.print(
         f"   {settled['handled']:,} reactions, {settled['timers']:,} timers, "
+        f"{settled['published']:,} integration events, "
         f"{settled['projected']:,} events projected in {settled['rounds']} rounds"
     )
     console.print("[bold]3. summary[/] (from the query models)")
@@ -111,6 +114,7 @@ def settle(settings: Settings, config: SimulationConfig) -> dict[str, int]:
             ProcessManagerRunner(groups, manager, REGISTRY, receive_timeout_s=0.05)
             for manager in process_managers(bus)
         ]
+        recorders = integration_services(store)
         timers = timer_service(bus, targets["sql"])
         if timers.on_start is not None:
             timers.on_start()  # the recurring jobs' first schedule
@@ -123,6 +127,7 @@ def settle(settings: Settings, config: SimulationConfig) -> dict[str, int]:
         for _ in range(SETTLE_ROUNDS * 4):
             totals["rounds"] += 1
             handled = sum(runner.drain(idle_s=0.3) for runner in runners)
+            published = sum(recorder.run_once() for recorder in recorders)
             projected = 0
             for runner in projections:
                 before = runner.status(with_head=False).handled
@@ -130,9 +135,10 @@ def settle(settings: Settings, config: SimulationConfig) -> dict[str, int]:
                 projected += runner.status(with_head=False).handled - before
             fired = len(timers.fire_due(clock.now()))
             totals["handled"] += handled
+            totals["published"] += published
             totals["projected"] += projected
             totals["timers"] += fired
-            if handled == 0 and fired == 0 and projected == 0:
+            if handled == 0 and published == 0 and fired == 0 and projected == 0:
                 if totals["rounds"] > SETTLE_ROUNDS:
                     break
                 clock.advance(timedelta(minutes=31))  # let pending timeouts come due

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from write_side.eventstore import EventFilter
 from write_side.eventstore.sqlite import SqliteEventStore
+from write_side.integration import IntegrationEventRecorder
 
 
 @pytest.fixture
@@ -146,6 +149,14 @@ def test_the_demo_simulates_settles_and_summarises(runner: CliRunner, tmp_path: 
     assert "emails by status" in done.output
     assert (tmp_path / "var" / "demo" / "events.db").exists()
     assert list((tmp_path / "var" / "demo" / "outbox").glob("*.eml"))
+
+    # The integration events were published too: a recorder started now (a worker's) finds
+    # every source recorded already.
+    (published,) = re.findall(r"timers, ([\d,]+) integration events,", done.output)
+    with SqliteEventStore(tmp_path / "var" / "demo" / "events.db") as store:
+        messages = store.read_all(filter=EventFilter.stream_prefixes("integration-"))
+        assert sum(1 for _ in messages) == int(published.replace(",", "")) > 0
+        assert IntegrationEventRecorder(store).run_once() == 0
 
     again = runner.invoke(app, argv, env={"COLUMNS": "200"})
     assert again.exit_code == 0, again.output  # a fresh demo directory each time
