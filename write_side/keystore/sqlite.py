@@ -22,7 +22,7 @@ from uuid import UUID
 
 from write_side.domain.personal import KeyStore
 from write_side.eventstore.sqlite.group_commit import GroupCommitter
-from write_side.eventstore.sqlite.schema import Synchronous
+from write_side.eventstore.sqlite.schema import Synchronous, connect
 from write_side.keystore.sql import KEY_BYTES, SubjectForgotten
 
 _DDL = """
@@ -67,11 +67,7 @@ class SqliteKeyStore(KeyStore):
         return conn
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self._path, isolation_level=None, timeout=30.0, check_same_thread=False
-        )
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn = connect(self._path, synchronous=self._synchronous)  # as the event store's
         with self._lock:
             self._all.append(conn)
         return conn
