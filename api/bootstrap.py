@@ -168,7 +168,7 @@ def cache(settings: Settings) -> Cache:
     if settings.redis_url:
         from read_side.cache.redis import RedisCache
 
-        return RedisCache(settings.redis_url)
+        return RedisCache(settings.redis_url, namespace=settings.redis_namespace)
     from read_side.cache.sqlite import SqliteCache
 
     return SqliteCache(settings.cache_path)

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     apart from the events, which a key must never travel with."""
     redis_url: str | None = None
     """Redis for cache, idempotency keys and locks; unset: the file `<data dir>/cache.db`."""
+    redis_namespace: str = Field(default="bookworm", pattern=r"^[A-Za-z0-9_.-]+$")
+    """The prefix of every key the platform writes to Redis (`<namespace>:…`): deployments
+    sharing one Redis (staging beside production, say) each take their own."""
     qdrant_url: str | None = None
     """Qdrant server; unset: the in-process Qdrant Edge index at `<data dir>/search/`."""
     amqp_url: str | None = None

@@ -174,6 +174,7 @@ def _settings(kind: str, data_dir: Path, schema: str) -> tuple[Settings, SqlTarg
         **common,
         query_db_url=f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
         redis_url=REDIS_URL,
+        redis_namespace=f"test-{schema}",  # this stack's keys apart from every other run's
     )
     return settings, SqlTarget(POSTGRES_URL, schema=schema)
 

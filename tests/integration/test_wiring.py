@@ -3,13 +3,20 @@ sender with the configured transport), the timer service and the integration rec
 
 from __future__ import annotations
 
+import uuid
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from api import bootstrap
 from api.settings import load_settings
 from pipelines.worker import Service
+from read_side.cache.redis import RedisCache
 from write_side.bootstrap import process_managers
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def test_the_worker_gets_every_process_manager_and_service(tmp_path: Path) -> None:
@@ -30,3 +37,34 @@ def test_the_worker_gets_every_process_manager_and_service(tmp_path: Path) -> No
 
     assert managers == {"catalog_rating_update", "order_saga", "recurring_jobs", "email_sender"}
     assert {s.name for s in services} == managers | {"timers", "integration_events"}
+
+
+@pytest.mark.redis
+def test_deployments_sharing_a_redis_keep_apart_by_namespace(tmp_path: Path) -> None:
+    """`BOOKWORM_REDIS_NAMESPACE`: the same key written by two deployments on one Redis is two
+    entries, and deleting one deployment's leaves the other's."""
+    run = uuid.uuid4().hex[:12]
+    caches = {
+        name: bootstrap.cache(
+            load_settings(
+                data_dir=tmp_path / name, redis_url=REDIS_URL, redis_namespace=f"{name}-{run}"
+            )
+        )
+        for name in ("staging", "production")
+    }
+    staging, production = caches["staging"], caches["production"]
+    try:
+        assert [repr(c) for c in caches.values()] == [
+            f"RedisCache(namespace='staging-{run}')",
+            f"RedisCache(namespace='production-{run}')",
+        ]
+        staging.set("book:1", b"staging's", ttl=timedelta(minutes=1))
+        production.set("book:1", b"production's", ttl=timedelta(minutes=1))
+        assert (staging.get("book:1"), production.get("book:1")) == (b"staging's", b"production's")
+        assert staging.delete("book:1") == 1
+        assert (staging.get("book:1"), production.get("book:1")) == (None, b"production's")
+    finally:
+        for cache in caches.values():
+            assert isinstance(cache, RedisCache)
+            cache.drop()
+            cache.close()

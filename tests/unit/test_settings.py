@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from api.settings import load_settings
 
@@ -28,6 +29,7 @@ def test_the_embedded_default_needs_no_configuration() -> None:
     assert settings.query_db_url == "sqlite:///var/query.db"
     assert settings.key_store_url == "sqlite:///var/keys.db"
     assert settings.redis_url is None
+    assert settings.redis_namespace == "bookworm"
     assert settings.cache_path == Path("var/cache.db")
     assert settings.search_path == Path("var/search")
     assert settings.outbox_path == Path("var/outbox")
@@ -97,4 +99,14 @@ def test_the_worker_live_window_is_read_and_checked(monkeypatch: pytest.MonkeyPa
     assert load_settings().worker_live_window_s == 0.0
     monkeypatch.setenv("BOOKWORM_WORKER_LIVE_WINDOW_S", "-1")
     with pytest.raises(ValueError, match="worker_live_window_s"):
+        load_settings()
+
+
+def test_the_redis_namespace_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`BOOKWORM_REDIS_NAMESPACE` names the deployment's keys; a value that would run into the
+    `:` separators of the keys is refused, naming the setting."""
+    monkeypatch.setenv("BOOKWORM_REDIS_NAMESPACE", "bookworm-staging")
+    assert load_settings().redis_namespace == "bookworm-staging"
+    monkeypatch.setenv("BOOKWORM_REDIS_NAMESPACE", "a:b")
+    with pytest.raises(ValidationError, match="redis_namespace"):
         load_settings()
