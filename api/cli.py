@@ -14,8 +14,8 @@ from api.cli_projections import deadletters_app, projections_app, worker
 from api.cli_reading import reading_store
 from api.cli_serve import serve, token
 from api.cli_simulate import simulate
-from api.console import out
-from api.settings import load_settings
+from api.console import err, out
+from api.settings import InvalidSettings, load_settings
 from write_side.eventstore import EventFilter, RecordedEvent
 
 app = typer.Typer(help="BookWorm Event Platform.", no_args_is_help=True)
@@ -29,6 +29,18 @@ app.command()(worker)
 app.command()(simulate)
 app.command()(serve)
 app.command()(token)
+
+
+@app.callback()
+def _check_settings() -> None:
+    """BookWorm Event Platform."""
+    # Every command reads the settings: a refused value is a usage error naming the variable,
+    # before the command starts, not a traceback from inside it.
+    try:
+        load_settings()
+    except InvalidSettings as error:
+        err().print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

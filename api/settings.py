@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The shortest HS256 secret accepted (RFC 7518: a key of at least 256 bits).
+MIN_JWT_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -39,8 +42,9 @@ class Settings(BaseSettings):
     amqp_url: str | None = None
     """RabbitMQ for integration events; unset: no broker."""
     jwt_secret: SecretStr | None = None
-    """HS256 secret of the API's bearer tokens (embedded mode); unset: a secret generated once
-    into `<data dir>/jwt-secret`, shared by `bookworm serve` and `bookworm token`."""
+    """HS256 secret of the API's bearer tokens (embedded mode), at least 32 characters; unset: a
+    secret generated once into `<data dir>/jwt-secret`, shared by `bookworm serve` and `bookworm
+    token`."""
     jwt_public_key: str | None = None
     """PEM public key of the identity provider (production): tokens are then verified with it
     (RS256/ES256), and must carry `jwt_issuer` and `jwt_audience`."""
@@ -61,6 +65,17 @@ class Settings(BaseSettings):
     one per commit; a query model shows an event up to about twice this later (0: at once)."""
     smtp_url: str | None = None
     """SMTP server for emails; unset: `.eml` files in `<data dir>/outbox/`."""
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        # RFC 7518 3.2: an HS256 key has at least 256 bits; anything shorter can be guessed.
+        if secret is not None and len(secret.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
+            raise ValueError(
+                f"an HS256 secret needs at least {MIN_JWT_SECRET_LENGTH} characters, "
+                f"got {len(secret.get_secret_value())}"
+            )
+        return secret
 
     @model_validator(mode="before")
     @classmethod
@@ -118,6 +133,28 @@ class Settings(BaseSettings):
         return shown
 
 
+class InvalidSettings(ValueError):
+    """A setting's value is refused: one line per variable, naming it and the reason."""
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Read the environment and `.env` once; keyword overrides win (tests, command-line flags)."""
-    return Settings(**overrides)
+    """Read the environment and `.env` once; keyword overrides win (tests, command-line flags).
+
+    Raises `InvalidSettings` naming each refused variable (`BOOKWORM_…`), the reason, and the
+    value given unless it is a secret.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise InvalidSettings("\n".join(_refusals(error))) from error
+
+
+def _refusals(error: ValidationError) -> list[str]:
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        field = Settings.model_fields.get(name)
+        secret = field is not None and field.annotation in (SecretStr, SecretStr | None)
+        given = "" if secret or "input" not in problem else f" (given: {problem['input']!r})"
+        lines.append(f"BOOKWORM_{name.upper()}: {problem['msg']}{given}")
+    return lines

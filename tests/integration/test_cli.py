@@ -160,3 +160,14 @@ def test_the_demo_simulates_settles_and_summarises(runner: CliRunner, tmp_path: 
 
     again = runner.invoke(app, argv, env={"COLUMNS": "200"})
     assert again.exit_code == 0, again.output  # a fresh demo directory each time
+
+
+def test_a_refused_setting_is_a_usage_error_naming_the_variable(runner: CliRunner) -> None:
+    """Any command, before it starts: the variable, the reason and the value, no traceback."""
+    for command in (["settings"], ["events", "head"], ["worker"]):
+        result = runner.invoke(app, command, env={"BOOKWORM_READ_WAIT_S": "soon"})
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == (
+            "BOOKWORM_READ_WAIT_S: Input should be a valid number, unable to parse string as a "
+            "number (given: 'soon')"
+        )

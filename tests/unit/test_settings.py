@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from api.settings import load_settings
+from api.settings import InvalidSettings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -64,11 +63,11 @@ def test_a_dot_env_file_is_read(tmp_path: Path) -> None:
 
 def test_secrets_are_masked_when_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     """The JWT secret never appears in the described settings."""
-    monkeypatch.setenv("BOOKWORM_JWT_SECRET", "s3cret-value")
+    monkeypatch.setenv("BOOKWORM_JWT_SECRET", "s3cret-value-of-32-characters-ok")
     settings = load_settings()
     assert settings.jwt_secret is not None
-    assert settings.jwt_secret.get_secret_value() == "s3cret-value"
-    assert "s3cret-value" not in str(settings.described())
+    assert settings.jwt_secret.get_secret_value() == "s3cret-value-of-32-characters-ok"
+    assert "s3cret-value-of-32-characters-ok" not in str(settings.described())
     assert settings.described()["jwt_secret"] == "********"
 
 
@@ -81,14 +80,22 @@ def test_settings_are_immutable() -> None:
 
 def test_importing_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings are read when loaded, not when modules are imported."""
-    import importlib
+    import importlib.util
+    import sys
 
     import api.settings
 
+    # A fresh copy of the module, imported beside the one every other test holds (a reload
+    # would swap the classes those tests imported).
+    spec = importlib.util.spec_from_file_location("fresh_settings", api.settings.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    fresh = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "fresh_settings", fresh)  # pydantic resolves names there
     monkeypatch.setenv("BOOKWORM_DATA_DIR", "/first")
-    importlib.reload(api.settings)
+    spec.loader.exec_module(fresh)
     monkeypatch.setenv("BOOKWORM_DATA_DIR", "/second")
-    assert api.settings.load_settings().data_dir == Path("/second")
+    assert fresh.load_settings().data_dir == Path("/second")
 
 
 def test_the_worker_live_window_is_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,7 +105,7 @@ def test_the_worker_live_window_is_read_and_checked(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("BOOKWORM_WORKER_LIVE_WINDOW_S", "0")
     assert load_settings().worker_live_window_s == 0.0
     monkeypatch.setenv("BOOKWORM_WORKER_LIVE_WINDOW_S", "-1")
-    with pytest.raises(ValueError, match="worker_live_window_s"):
+    with pytest.raises(InvalidSettings, match="BOOKWORM_WORKER_LIVE_WINDOW_S"):
         load_settings()
 
 
@@ -108,5 +115,24 @@ def test_the_redis_namespace_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("BOOKWORM_REDIS_NAMESPACE", "bookworm-staging")
     assert load_settings().redis_namespace == "bookworm-staging"
     monkeypatch.setenv("BOOKWORM_REDIS_NAMESPACE", "a:b")
-    with pytest.raises(ValidationError, match="redis_namespace"):
+    with pytest.raises(InvalidSettings, match=r"^BOOKWORM_REDIS_NAMESPACE: String should match"):
         load_settings()
+
+
+def test_refused_values_name_each_variable_and_hide_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every refused variable is one line: its name, the reason, and the value given, except
+    for a secret's."""
+    monkeypatch.setenv("BOOKWORM_READ_WAIT_S", "soon")
+    monkeypatch.setenv("BOOKWORM_WORKER_LIVE_WINDOW_S", "9")
+    monkeypatch.setenv("BOOKWORM_JWT_SECRET", "too-short-a-secret")
+    with pytest.raises(InvalidSettings) as refused:
+        load_settings()
+    assert str(refused.value).splitlines() == [
+        "BOOKWORM_JWT_SECRET: Value error, an HS256 secret needs at least 32 characters, got 18",
+        "BOOKWORM_READ_WAIT_S: Input should be a valid number, unable to parse string as a "
+        "number (given: 'soon')",
+        "BOOKWORM_WORKER_LIVE_WINDOW_S: Input should be less than or equal to 5 (given: '9')",
+    ]
+    assert "too-short-a-secret" not in str(refused.value)
