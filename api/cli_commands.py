@@ -28,7 +28,14 @@ def _commands() -> dict[str, type[Command]]:
 
 def _parse(pairs: list[str], body: str | None) -> dict[str, Any]:
     """`field=value` pairs (a value that parses as JSON is taken as JSON) over a JSON body."""
-    fields: dict[str, Any] = json.loads(body) if body else {}
+    fields: dict[str, Any] = {}
+    if body:
+        try:
+            fields = json.loads(body)
+        except json.JSONDecodeError as error:
+            raise typer.BadParameter(f"not JSON: {error}", param_hint="--json") from None
+        if not isinstance(fields, dict):
+            raise typer.BadParameter("give the fields as one JSON object", param_hint="--json")
     for pair in pairs:
         name, separator, raw = pair.partition("=")
         if not separator or not name:

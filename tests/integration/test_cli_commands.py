@@ -60,3 +60,18 @@ def test_a_broken_rule_and_a_bad_field_are_told_apart(runner: CliRunner) -> None
     assert "invalid name" in empty.output
     assert unknown.exit_code != 0
     assert "unknown command" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [("{name: Poetry}", "not JSON: Expecting property name"), ('["Poetry"]', "one JSON object")],
+)
+def test_a_json_body_that_is_no_object_is_a_usage_error(
+    runner: CliRunner, body: str, reason: str
+) -> None:
+    """`--json` must hold the command's fields as one object; nothing is sent otherwise."""
+    refused = runner.invoke(app, ["command", "send", "CreateCategory", "--json", body])
+    assert refused.exit_code == 2, refused.output
+    assert "Invalid value for --json" in refused.output
+    assert reason in refused.output
+    assert runner.invoke(app, ["events", "head"]).exit_code == 1  # no store was even opened
