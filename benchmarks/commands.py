@@ -14,6 +14,10 @@
   `sqlite3` (WAL, synchronous=FULL, autocommit): a reservation row and an event row in one
   file, a key row in another, with no domain layer at all. No implementation of this design
   (a claim, a key and the event, each durable before the next) can beat it on this machine.
+  The order is forced by three rules: a rejected command writes nothing (so the key waits for
+  the claim, which is what rejects a second feedback), an event never outlives its key (so the
+  key is durable before the event), and the claim is a stream of its own (DOMAIN.md's
+  reservation streams; EventStoreDB has no append across streams in esdbclient 1.1.7).
 - `place_order`: `PlaceOrder` on its own (p50/p99), each for a buyer with a filled basket: load
   buyer, basket and books, append OrderPlaced. Reported in commands per second.
 """
