@@ -25,7 +25,6 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
-    Executable,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -35,7 +34,8 @@ from sqlalchemy import (
     exists,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+
+from read_side.targets.sql import dialect_insert
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -69,24 +69,13 @@ class Inbox:
     def record(self, conn: Connection, event_id: UUID) -> bool:
         """Record `event_id` as handled in `conn`'s transaction: True the first time (apply the
         effect in the same transaction), False when it was already recorded (skip it)."""
-        dialect = conn.dialect.name
         values = {"handler": self.handler, "event_id": event_id, "handled_at": datetime.now(UTC)}
-        if dialect == "postgresql":
-            insert: Executable = (
-                postgresql.insert(self.table)
-                .values(values)
-                .on_conflict_do_nothing()
-                .returning(self.table.c.event_id)
-            )
-        elif dialect == "sqlite":
-            insert = (
-                sqlite.insert(self.table)
-                .values(values)
-                .on_conflict_do_nothing()
-                .returning(self.table.c.event_id)
-            )
-        else:
-            raise ValueError(f"no inbox for {dialect} (SQLite and PostgreSQL only)")
+        insert = (
+            dialect_insert(conn.dialect.name, self.table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(self.table.c.event_id)
+        )
         # RETURNING, not rowcount: psycopg reports no row count for INSERT … ON CONFLICT.
         return conn.execute(insert).first() is not None
 

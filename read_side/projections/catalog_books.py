@@ -31,13 +31,12 @@ from read_side.projections import catalog_search
 from read_side.projections.catalog_events import (
     Decoded,
     decode,
-    insert,
     name_key,
     of_types,
     to_cents,
 )
 from read_side.projections.catalog_tables import SUFFIXES, CatalogTables
-from read_side.targets.sql import SqlTx
+from read_side.targets.sql import SqlTx, dialect_insert
 from write_side.catalog.events import (
     BOOK_EVENTS,
     AuthorCreated,
@@ -237,7 +236,7 @@ class BookCatalogProjection(Projection[SqlTx]):
 
     def _write(self, conn: Connection, dialect: str, tables: CatalogTables, batch: _Batch) -> None:
         if batch.names:
-            stmt = insert(dialect, tables.refs)
+            stmt = dialect_insert(dialect, tables.refs)
             stmt = stmt.on_conflict_do_update(
                 index_elements=[tables.refs.c.id], set_={"name": stmt.excluded.name}
             )
@@ -254,7 +253,7 @@ class BookCatalogProjection(Projection[SqlTx]):
             conn.execute(delete(tables.books).where(tables.books.c.id.in_(ids)))
             conn.execute(delete(tables.authors).where(tables.authors.c.book_id.in_(ids)))
         if kept:
-            stmt = insert(dialect, tables.books)
+            stmt = dialect_insert(dialect, tables.books)
             changing = [c.name for c in tables.books.c if c.name not in ("id", "search")]
             stmt = stmt.on_conflict_do_update(
                 index_elements=[tables.books.c.id],
@@ -337,13 +336,13 @@ class BookCatalogProjection(Projection[SqlTx]):
         ]
         created = [row for row in rows if row["counted"]]
         if created:
-            stmt = insert(dialect, ratings).on_conflict_do_nothing(
+            stmt = dialect_insert(dialect, ratings).on_conflict_do_nothing(
                 index_elements=[ratings.c.feedback_id]
             )
             conn.execute(stmt, created)
         removed = [row for row in rows if not row["counted"]]
         if removed:
-            stmt = insert(dialect, ratings)
+            stmt = dialect_insert(dialect, ratings)
             stmt = stmt.on_conflict_do_update(
                 index_elements=[ratings.c.feedback_id], set_={"counted": stmt.excluded.counted}
             )

@@ -9,9 +9,6 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from uuid import UUID
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
-
 from write_side.envelope import DomainEvent
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.registry import REGISTRY
@@ -60,11 +57,6 @@ def decode(events: Sequence[RecordedEvent]) -> Iterator[Decoded]:
 def of_types(*classes: type[DomainEvent]) -> EventFilter:
     """A server-side filter for exactly these event types."""
     return EventFilter.event_types(*(cls.event_type for cls in classes))
-
-
-def insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT, in the dialect's own spelling."""
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def to_cents(amount: Decimal) -> int:

@@ -14,8 +14,8 @@ from uuid import UUID
 from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, Uuid, bindparam, delete
 
 from read_side.projection import Projection
-from read_side.projections.catalog_events import decode, insert, name_key, of_types
-from read_side.targets.sql import SqlTx, UtcDateTime
+from read_side.projections.catalog_events import decode, name_key, of_types
+from read_side.targets.sql import SqlTx, UtcDateTime, dialect_insert
 from write_side.catalog.events import (
     AuthorCreated,
     AuthorDeleted,
@@ -94,7 +94,7 @@ class ReferenceProjection(Projection[SqlTx]):
         for ids in chunks(sorted(gone)):
             conn.execute(delete(table).where(table.c.id.in_(ids)))
         if changed:
-            stmt = insert(tx.dialect, table)
+            stmt = dialect_insert(tx.dialect, table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=[table.c.id],
                 set_={c: stmt.excluded[c] for c in ("version", "name", "name_key", "updated_at")},

@@ -17,11 +17,10 @@ from typing import ClassVar
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 import write_side.finance  # noqa: F401 (its timer declarations, however this module is reached)
 from read_side.projection import Projection
-from read_side.targets.sql import SqlTx, UtcDateTime
+from read_side.targets.sql import SqlTx, UtcDateTime, dialect_insert
 from write_side.envelope import DomainEvent, EventRegistry
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.registry import REGISTRY
@@ -106,7 +105,6 @@ class DueTimers(Projection[SqlTx]):
         due_at: datetime,
         correlation_id: UUID,
     ) -> None:
-        insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
         values = {
             "timer_id": str(timer_id),
             "stream": recorded.stream,
@@ -116,7 +114,7 @@ class DueTimers(Projection[SqlTx]):
             "correlation_id": str(correlation_id),
             "scheduled_position": recorded.position,
         }
-        statement = insert(table).values(values)
+        statement = dialect_insert(tx.dialect, table).values(values)
         tx.connection.execute(
             statement.on_conflict_do_update(
                 index_elements=[table.c.timer_id],

@@ -18,8 +18,8 @@ from uuid import UUID
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, Table, Text, Uuid
 
 from read_side.projection import Projection
-from read_side.projections.catalog_events import decode, insert, of_types
-from read_side.targets.sql import SqlTx, UtcDateTime
+from read_side.projections.catalog_events import decode, of_types
+from read_side.targets.sql import SqlTx, UtcDateTime, dialect_insert
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.rating.events import FeedbackCreated, FeedbackDeleted, FeedbackRejected
 
@@ -98,11 +98,13 @@ class FeedbacksProjection(Projection[SqlTx]):
         conn = tx.connection
         created = [row for row in final.values() if row["active"]]
         if created:
-            stmt = insert(tx.dialect, table).on_conflict_do_nothing(index_elements=[table.c.id])
+            stmt = dialect_insert(tx.dialect, table).on_conflict_do_nothing(
+                index_elements=[table.c.id]
+            )
             conn.execute(stmt, created)
         removed = [row for row in final.values() if not row["active"]]
         if removed:
-            upsert = insert(tx.dialect, table)
+            upsert = dialect_insert(tx.dialect, table)
             wiped = ("reviewer_sealed", "comment", "active")
             upsert = upsert.on_conflict_do_update(
                 index_elements=[table.c.id], set_={c: upsert.excluded[c] for c in wiped}

@@ -14,10 +14,9 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Connection, Dialect, MetaData, Table, TypeDecorator, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.schema import SchemaItem
 
-from read_side.targets.sql import SqlTx
+from read_side.targets.sql import SqlTx, dialect_insert
 from write_side.chunking import chunks
 from write_side.envelope import StoredEvent
 
@@ -62,18 +61,11 @@ class BuildTables:
         return self._made[build]
 
 
-def upsert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT, in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def put_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows`, replacing every non-key column of rows whose primary key exists."""
     if not rows:
         return
-    stmt = upsert(conn, table)
+    stmt = dialect_insert(conn.dialect.name, table)
     keys = [column.name for column in table.primary_key.columns]
     others = [column.name for column in table.columns if column.name not in keys]
     conn.execute(
@@ -99,7 +91,7 @@ def rows_by_key(conn: Connection, table: Table, keys: Iterable[UUID]) -> dict[UU
 def add_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows`, keeping the stored one where a primary key exists (a replay adds none)."""
     if rows:
-        conn.execute(upsert(conn, table).on_conflict_do_nothing(), list(rows))
+        conn.execute(dialect_insert(conn.dialect.name, table).on_conflict_do_nothing(), list(rows))
 
 
 def occurred_at(stored: StoredEvent) -> datetime:
@@ -121,5 +113,4 @@ __all__ = [
     "rows_by_key",
     "stream_id",
     "table_of",
-    "upsert",
 ]

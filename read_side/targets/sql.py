@@ -139,9 +139,14 @@ def snake_case(name: str, what: str = "name") -> str:
     return name
 
 
-def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT, in the dialect's own spelling."""
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+def dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, in the dialect's own spelling (the read models run
+    on SQLite and PostgreSQL only)."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"no INSERT … ON CONFLICT for {dialect!r} (SQLite and PostgreSQL only)")
 
 
 def _shared_sql(statement: str, *times: str) -> TextClause:
@@ -235,7 +240,7 @@ class SqlTx(TargetTx):
             "attempts": letter.attempts,
             "parked_at": letter.parked_at,
         }
-        stmt = _insert(self.dialect, dead_letters).values(values)
+        stmt = dialect_insert(self.dialect, dead_letters).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[dead_letters.c.projection, dead_letters.c.event_id],
             set_={
@@ -291,7 +296,7 @@ class SqlTx(TargetTx):
                 self.connection.exec_driver_sql(
                     f"CREATE VIEW {view} AS SELECT * FROM {self.quote(source)}"
                 )
-        stmt = _insert(self.dialect, live_builds).values(
+        stmt = dialect_insert(self.dialect, live_builds).values(
             projection=projection, build=build, switched_at=self._clock()
         )
         stmt = stmt.on_conflict_do_update(
@@ -441,7 +446,7 @@ class SqlTarget(Target):
         now = self._clock()
         dialect = self._engine.dialect.name
         with self._begin() as conn:
-            stmt = _insert(dialect, leases).values(
+            stmt = dialect_insert(dialect, leases).values(
                 projection=projection,
                 holder=holder,
                 expires_at=now + timedelta(seconds=ttl_s),

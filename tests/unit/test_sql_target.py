@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, StatementError
 
 from read_side.targets import Checkpoint, CheckpointMovedBack
-from read_side.targets.sql import SqlTarget, SqlTx
+from read_side.targets.sql import SqlTarget, SqlTx, dialect_insert
 from tests.databases import POSTGRES_URL
 
 
@@ -261,3 +262,13 @@ def test_one_of_many_workers_gets_the_lease(store: Store) -> None:
     for thread in threads:
         thread.join()
     assert len(won) == 1
+
+
+def test_an_upsert_is_spelled_for_the_two_dialects_and_refused_for_others() -> None:
+    """`dialect_insert`: the one place the read side picks SQLite's or PostgreSQL's INSERT …
+    ON CONFLICT; a third dialect is refused rather than given SQLite's spelling."""
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True))
+    assert isinstance(dialect_insert("sqlite", table), sqlite.Insert)
+    assert isinstance(dialect_insert("postgresql", table), postgresql.Insert)
+    with pytest.raises(ValueError, match="no INSERT … ON CONFLICT for 'mysql'"):
+        dialect_insert("mysql", table)
