@@ -57,7 +57,7 @@ def existing_event_store(settings: Settings) -> EventStore:
 
 
 def _where_the_events_are(settings: Settings) -> str:
-    demo = settings.data_dir / "demo"
+    demo = settings.demo_path
     if (demo / "events.db").exists():
         return f"the demo's store is in {demo} (set BOOKWORM_DATA_DIR={demo})"
     return (

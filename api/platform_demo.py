@@ -47,7 +47,7 @@ SETTLE_ROUNDS = 6
 
 def demo_settings(settings: Settings) -> Settings:
     """The settings of a fresh `<data dir>/demo` directory (every store a file in it)."""
-    root = settings.data_dir / "demo"
+    root = settings.demo_path
     return settings.model_copy(
         update={
             "data_dir": root,

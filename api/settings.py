@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         return self.data_dir / "jwt-secret"
 
     @property
+    def demo_path(self) -> Path:
+        """Where `bookworm demo` keeps the store it simulates (a data directory of its own)."""
+        return self.data_dir / "demo"
+
+    @property
     def warehouse_path(self) -> Path:
         """The DuckDB warehouse and its published snapshots."""
         return self.data_dir / "warehouse"
