@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from api import bootstrap
 from api.cli_commands import commands_app
@@ -18,7 +19,21 @@ from api.console import err, out
 from api.settings import InvalidSettings, load_settings
 from write_side.eventstore import EventFilter, RecordedEvent
 
-app = typer.Typer(help="BookWorm Event Platform.", no_args_is_help=True)
+
+class _Commands(TyperGroup):
+    """The command tree. A refused setting is a usage error naming the variable (exit code 2),
+    not a traceback: each command that needs the settings reads them before anything else.
+    `--help` reads none, so it works whatever they say."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own copy of click.Context
+        try:
+            return super().invoke(ctx)
+        except InvalidSettings as error:
+            err().print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=_Commands, help="BookWorm Event Platform.", no_args_is_help=True)
 events_app = typer.Typer(help="Read the event store.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(projections_app, name="projections")
@@ -31,18 +46,6 @@ app.command()(serve)
 app.command()(token)
 
 
-@app.callback()
-def _check_settings() -> None:
-    """BookWorm Event Platform."""
-    # Every command reads the settings: a refused value is a usage error naming the variable,
-    # before the command starts, not a traceback from inside it.
-    try:
-        load_settings()
-    except InvalidSettings as error:
-        err().print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def demo(
     books: Annotated[int, typer.Option(help="books in the catalog")] = 400,
@@ -50,8 +53,10 @@ def demo(
     days: Annotated[int, typer.Option(help="business days simulated")] = 30,
     seed: Annotated[int, typer.Option(help="the simulation's seed")] = 7,
 ) -> None:
-    """The platform's main job: simulate a bookstore into `<data dir>/demo`, run the process
-    managers, timers and projections to the end, and print what the query models hold."""
+    """The platform's main job: simulate a bookstore and project it, then print a summary.
+
+    The store is simulated into `<data dir>/demo`; the process managers, timers and
+    projections run to the end, and the summary shows what the query models hold."""
     from api.platform_demo import run_platform_demo
     from api.simulator import SimulationConfig
 

@@ -58,8 +58,9 @@ def worker(
         int | None, typer.Option(help="serve Prometheus metrics on 127.0.0.1:PORT")
     ] = None,
 ) -> None:
-    """Run projections and process managers until SIGTERM/SIGINT (each finishes its batch,
-    frees its lease, and gives back the events it held).
+    """Run projections and process managers until SIGTERM/SIGINT.
+
+    On the signal, each finishes its batch, frees its lease and gives back the events it held.
 
     With only --projection (or only --group), just those run. With --metrics-port, the
     projections' and the subscription groups' figures are served.

@@ -70,6 +70,7 @@ def serve(
         raise typer.BadParameter(
             f"must be one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
+    load_settings()  # a refused setting stops here, not in each of uvicorn's processes
     _json_logs(UVICORN_LEVELS[level])  # for the lines uvicorn writes before it loads the app
     uvicorn.run(
         "api.cli_serve:app_factory",
@@ -91,8 +92,9 @@ def token(
     role: Annotated[list[str], typer.Option("--role", help="admin, user or reporter (repeatable)")],
     ttl_days: Annotated[int, typer.Option(min=1, help="days the token stays valid")] = 30,
 ) -> None:
-    """Print a bearer token signed with this installation's secret (embedded mode), and nothing
-    else: `TOKEN=$(bookworm token --sub admin-1 --role admin)`."""
+    """Print a bearer token signed with this installation's secret (embedded mode).
+
+    It prints the token and nothing else: `TOKEN=$(bookworm token --sub admin-1 --role admin)`."""
     from api.web.auth import ROLES, Authenticator
 
     unknown = sorted(set(role) - ROLES)
@@ -110,8 +112,9 @@ def token(
             raise typer.BadParameter(
                 f"a user's subject is its buyer id, a UUID; got {sub!r}", param_hint="--sub"
             ) from None
+    authenticator = Authenticator(load_settings())
     try:
-        minted = Authenticator(load_settings()).mint(sub, role, ttl=timedelta(days=ttl_days))
+        minted = authenticator.mint(sub, role, ttl=timedelta(days=ttl_days))
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -164,10 +167,43 @@ def test_the_demo_simulates_settles_and_summarises(runner: CliRunner, tmp_path: 
 
 def test_a_refused_setting_is_a_usage_error_naming_the_variable(runner: CliRunner) -> None:
     """Any command, before it starts: the variable, the reason and the value, no traceback."""
-    for command in (["settings"], ["events", "head"], ["worker"]):
+    commands = (
+        ["settings"],
+        ["events", "head"],
+        ["worker"],
+        ["serve", "--port", "0"],  # refused before uvicorn starts
+        ["token", "--sub", "admin-1", "--role", "admin"],
+    )
+    for command in commands:
         result = runner.invoke(app, command, env={"BOOKWORM_READ_WAIT_S": "soon"})
         assert result.exit_code == 2, result.output
         assert result.stderr.strip() == (
             "BOOKWORM_READ_WAIT_S: Input should be a valid number, unable to parse string as a "
             "number (given: 'soon')"
         )
+
+
+def test_help_needs_no_settings(runner: CliRunner) -> None:
+    """`--help` works whatever the settings say: it is how one finds out what they should be."""
+    for command in (["--help"], ["worker", "--help"], ["events", "head", "--help"]):
+        result = runner.invoke(app, command, env={"BOOKWORM_READ_WAIT_S": "soon"})
+        assert result.exit_code == 0, result.output
+        assert "Usage:" in result.output
+        assert "BOOKWORM_READ_WAIT_S" not in result.output
+
+
+def test_each_command_is_listed_with_a_one_line_summary() -> None:
+    """A command's first paragraph is what a group's help lists; typer keeps its line breaks
+    there, so a summary spread over two lines prints broken in the middle of the list."""
+    root = typer.main.get_command(app)
+    pending: list[tuple[str, Any]] = [("bookworm", root)]
+    checked = 0
+    while pending:
+        path, command = pending.pop()
+        summary = inspect.cleandoc(command.help or "").split("\n\n")[0]
+        assert summary, f"{path} has no help"
+        assert "\n" not in summary, f"{path}: {summary!r}"
+        checked += 1
+        for name, sub in getattr(command, "commands", {}).items():
+            pending.append((f"{path} {name}", sub))
+    assert checked >= 30  # the whole tree was walked, groups and their commands
