@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 
 from api.settings import Settings
 from pipelines.process_managers import ProcessManagerRunner
@@ -50,10 +51,15 @@ def existing_event_store(settings: Settings) -> EventStore:
     """The event store the settings name, for a read: an embedded store's file must exist
     already (`NoEventStore` otherwise), since a read that created an empty store would only
     hide a mistyped data directory."""
+    require_event_store(settings)
+    return open_event_store(settings.event_store)
+
+
+def require_event_store(settings: Settings) -> None:
+    """`NoEventStore` unless the event store the settings name exists (a server always does)."""
     path = embedded_store_file(settings.event_store)
     if path is not None and not path.exists():
         raise NoEventStore(f"no event store at {path}: {_where_the_events_are(settings)}")
-    return open_event_store(settings.event_store)
 
 
 def _where_the_events_are(settings: Settings) -> str:
@@ -159,7 +165,23 @@ def open_target(settings: Settings, kind: str) -> Target:
         from read_side.targets.duckdb import DuckDBTarget
 
         settings.warehouse_path.mkdir(parents=True, exist_ok=True)
-        return DuckDBTarget(settings.warehouse_path / "warehouse.duckdb")
+        return DuckDBTarget(_warehouse_file(settings))
+    raise ValueError(f"no target of kind {kind!r}")
+
+
+def _warehouse_file(settings: Settings) -> Path:
+    return settings.warehouse_path / "warehouse.duckdb"
+
+
+def target_file(settings: Settings, kind: str) -> Path | None:
+    """The file of an embedded target of a kind; None for a database server's."""
+    if kind == "duckdb":
+        return _warehouse_file(settings)
+    if kind == "sql":
+        url = make_url(settings.query_db_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database)
+        return None
     raise ValueError(f"no target of kind {kind!r}")
 
 
@@ -200,4 +222,21 @@ def targets(settings: Settings, kinds: set[str]) -> Iterator[dict[str, Target]]:
         for kind in sorted(kinds):
             opened[kind] = open_target(settings, kind)
             stack.callback(opened[kind].close)
+        yield opened
+
+
+@contextmanager
+def written_targets(settings: Settings, kinds: set[str]) -> Iterator[dict[str, Target]]:
+    """The targets of these kinds that a projection has written, for a read or a clean-up.
+
+    `NoEventStore` when there is no event store (a mistyped data directory, say); an embedded
+    target whose file does not exist yet holds nothing and is left out, not created.
+    """
+    require_event_store(settings)
+    present = set()
+    for kind in kinds:
+        path = target_file(settings, kind)
+        if path is None or path.exists():
+            present.add(kind)
+    with targets(settings, present) as opened:
         yield opened

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from api import bootstrap
-from api.cli_reading import reading_store
+from api.cli_reading import reading_store, reading_targets
 from api.console import out
 from api.heap import freeze_startup_objects
 from api.settings import load_settings
@@ -204,8 +204,10 @@ def list_letters(projection: ProjectionNames = None) -> None:
     settings = load_settings()
     chosen = bootstrap.projections(projection)
     table = Table("projection", "build", "position", "stream", "type", "event id", "tries", "error")
-    with bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets:
+    with reading_targets(settings, {p.target_kind for p in chosen}) as targets:
         for p in chosen:
+            if p.target_kind not in targets:
+                continue  # never written: nothing parked there
             for d in dead_letters.list_dead_letters(targets[p.target_kind], p.name):
                 table.add_row(
                     d.projection,
@@ -238,12 +240,15 @@ def replay_letters(
     settings = load_settings()
     kinds = {p.target_kind for p in bootstrap.projections(projection)}
     with (
+        reading_targets(settings, kinds) as targets,
         bootstrap.event_store(settings) as store,
         closing(bootstrap.key_store(settings)) as keys,
         closing(bootstrap.cache(settings)) as cache,
-        bootstrap.targets(settings, kinds) as targets,
     ):
         for p in bootstrap.projections(projection, keys=keys, cache=cache):
+            if p.target_kind not in targets:
+                out().print(f"{p.name}: replayed 0, failed 0")  # never written: nothing parked
+                continue
             outcome = dead_letters.replay(store, p, targets[p.target_kind], event_ids=event)
             out().print(f"{p.name}: replayed {len(outcome.replayed)}, failed {len(outcome.failed)}")
             for letter, error in outcome.failed:
@@ -258,7 +263,8 @@ def discard_letters(
     _require_a_choice(event, all_)
     settings = load_settings()
     chosen = bootstrap.projections(projection)
-    with bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets:
+    with reading_targets(settings, {p.target_kind for p in chosen}) as targets:
         for p in chosen:
-            count = dead_letters.discard(targets[p.target_kind], p.name, event)
+            written = p.target_kind in targets  # never written: nothing parked there
+            count = dead_letters.discard(targets[p.target_kind], p.name, event) if written else 0
             out().print(f"{p.name}: discarded {count}")

@@ -59,6 +59,34 @@ def test_dead_letter_commands_need_a_choice(runner: CliRunner) -> None:
     assert "event_counts: replayed 0, failed 0" in replayed.output
 
 
+def test_dead_letters_of_a_data_dir_never_written_say_so_and_create_nothing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """With no event store (a mistyped data directory, say) each dead-letter command says so,
+    as a read of the events does, and leaves the directory as it was."""
+    for command in (["list"], ["replay", "--all"], ["discard", "--all"]):
+        result = runner.invoke(app, ["deadletters", *command])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"no event store at {tmp_path / 'var' / 'events.db'}")
+    assert not (tmp_path / "var").exists()
+
+
+def test_dead_letters_before_any_projection_ran_are_none(runner: CliRunner, tmp_path: Path) -> None:
+    """Events but no worker yet: nothing is parked, and no query tables or warehouse are made
+    to show it."""
+    assert runner.invoke(app, ["events", "sample"]).exit_code == 0
+    before = sorted(p.name for p in (tmp_path / "var").iterdir())
+
+    listed = runner.invoke(app, ["deadletters", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "event_counts" not in listed.output  # the header only
+    discarded = runner.invoke(app, ["deadletters", "discard", "--all"])
+    assert discarded.exit_code == 0, discarded.output
+    assert "event_counts: discarded 0" in discarded.output
+    assert sorted(p.name for p in (tmp_path / "var").iterdir()) == before
+    assert "query.db" not in before
+
+
 def test_an_unknown_projection_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
     """Naming a projection that does not exist says which ones do."""
     for command in (["projections", "status", "-p", "nope"], ["projections", "rebuild", "nope"]):

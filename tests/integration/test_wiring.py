@@ -68,3 +68,24 @@ def test_deployments_sharing_a_redis_keep_apart_by_namespace(tmp_path: Path) -> 
             assert isinstance(cache, RedisCache)
             cache.drop()
             cache.close()
+
+
+def test_the_files_of_the_embedded_targets(tmp_path: Path) -> None:
+    """What `written_targets` looks for: the query tables' SQLite file (none on a server) and
+    the warehouse's DuckDB file, where `open_target` makes them."""
+    settings = load_settings(data_dir=tmp_path / "var")
+    files = {kind: bootstrap.target_file(settings, kind) for kind in ("sql", "duckdb")}
+    assert files == {
+        "sql": tmp_path / "var" / "query.db",
+        "duckdb": tmp_path / "var" / "warehouse" / "warehouse.duckdb",
+    }
+    with bootstrap.targets(settings, set(files)):
+        pass
+    assert all(path is not None and path.exists() for path in files.values())
+
+    on_a_server = load_settings(query_db_url="postgresql+psycopg://127.0.0.1/test")
+    assert bootstrap.target_file(on_a_server, "sql") is None
+    in_memory = load_settings(query_db_url="sqlite://")
+    assert bootstrap.target_file(in_memory, "sql") is None
+    with pytest.raises(ValueError, match="no target of kind 'qdrant'"):
+        bootstrap.target_file(settings, "qdrant")
