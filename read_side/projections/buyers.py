@@ -8,23 +8,15 @@ statement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Boolean, Column, Index, Integer, Table, Text, Uuid
+from sqlalchemy import Boolean, Column, Integer, Table, Text, Uuid
 
-from read_side.projection import Projection
 from read_side.projections.buyers_personal import ERASED, PersonalData
-from read_side.projections.ordering_sql import (
-    BuildTables,
-    occurred_at,
-    put_rows,
-    rows_by_key,
-    stream_id,
-    table_of,
-)
-from read_side.targets.sql import SqlTx, UtcDateTime
+from read_side.projections.ordering_sql import RowPerStream, occurred_at, table_of
+from read_side.targets.sql import UtcDateTime
 from write_side.domain import KeyStore
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.ordering import (
@@ -62,7 +54,7 @@ def buyer_columns() -> list[Any]:
 BUYERS = table_of(NAME, buyer_columns)
 
 
-class BuyersProjection(Projection[SqlTx]):
+class BuyersProjection(RowPerStream):
     """Buyers with their (opened) personal data; erased for good once forgotten."""
 
     name: ClassVar[str] = NAME
@@ -72,34 +64,15 @@ class BuyersProjection(Projection[SqlTx]):
         BuyerDeleted.event_type,
         BuyerForgotten.event_type,
     )
-    target_kind: ClassVar[str] = "sql"
 
     def __init__(self, keys: KeyStore | None = None) -> None:
+        super().__init__(buyer_columns)
         self.personal = PersonalData(keys, NAME)
-        self._tables = BuildTables(buyer_columns)
 
-    def table(self, tx: SqlTx, build: int) -> Table:
-        """The buyers table of `build`."""
-        return self._tables.of(tx, self.name, build)
+    def indexes(self, table: Table) -> Mapping[str, Sequence[Column[Any]]]:
+        return {"by_created": (table.c.created_at, table.c.buyer_id)}
 
-    def create(self, tx: SqlTx, build: int) -> None:
-        table = self.table(tx, build)
-        table.create(tx.connection)
-        Index(f"{table.name}_by_created", table.c.created_at, table.c.buyer_id).create(
-            tx.connection
-        )
-
-    def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
-        table = self.table(tx, build)
-        rows = rows_by_key(tx.connection, table, {stream_id(e.stream) for e in events})
-        changed: set[UUID] = set()
-        for recorded in events:
-            buyer_id = stream_id(recorded.stream)
-            self._fold(rows, buyer_id, recorded)
-            changed.add(buyer_id)
-        put_rows(tx.connection, table, [rows[b] for b in sorted(changed)])
-
-    def _fold(
+    def fold(
         self, rows: dict[UUID, dict[str, Any]], buyer_id: UUID, recorded: RecordedEvent
     ) -> None:
         stored = REGISTRY.decode(recorded)

@@ -8,7 +8,7 @@ it holds nothing to erase when a buyer is forgotten. The subject names only the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -16,23 +16,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Index,
     Integer,
     Table,
     Text,
     Uuid,
 )
 
-from read_side.projection import Projection
-from read_side.projections.ordering_sql import (
-    BuildTables,
-    occurred_at,
-    put_rows,
-    rows_by_key,
-    stream_id,
-    table_of,
-)
-from read_side.targets.sql import SqlTx, UtcDateTime
+from read_side.projections.ordering_sql import RowPerStream, occurred_at, table_of
+from read_side.targets.sql import UtcDateTime
 from write_side.eventstore import EventFilter, RecordedEvent
 from write_side.notification import (
     EmailQueued,
@@ -74,41 +65,26 @@ def email_columns() -> list[Any]:
 EMAILS = table_of(NAME, email_columns)
 
 
-class EmailsProjection(Projection[SqlTx]):
+class EmailsProjection(RowPerStream):
     """The sending status of every email (no personal data)."""
 
     name: ClassVar[str] = NAME
     handles: ClassVar[EventFilter] = EventFilter.event_types(*(e.event_type for e in EMAIL_EVENTS))
-    target_kind: ClassVar[str] = "sql"
 
     def __init__(self) -> None:
-        self._tables = BuildTables(email_columns)
+        super().__init__(email_columns)
 
-    def table(self, tx: SqlTx, build: int) -> Table:
-        """The emails table of `build`."""
-        return self._tables.of(tx, self.name, build)
+    def indexes(self, table: Table) -> Mapping[str, Sequence[Column[Any]]]:
+        return {
+            "by_order": (table.c.order_id, table.c.queued_position),
+            "by_status": (table.c.status, table.c.queued_position),
+        }
 
-    def create(self, tx: SqlTx, build: int) -> None:
-        table = self.table(tx, build)
-        table.create(tx.connection)
-        for name, columns in (
-            ("by_order", (table.c.order_id, table.c.queued_position)),
-            ("by_status", (table.c.status, table.c.queued_position)),
-        ):
-            Index(f"{table.name}_{name}", *columns).create(tx.connection)
-
-    def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
-        table = self.table(tx, build)
-        ids = sorted({stream_id(e.stream) for e in events})
-        rows = rows_by_key(tx.connection, table, ids)
-        for recorded in events:
-            self._fold(rows, recorded)
-        put_rows(tx.connection, table, [rows[i] for i in ids if i in rows])
-
-    @staticmethod
-    def _fold(rows: dict[UUID, dict[str, Any]], recorded: RecordedEvent) -> None:
+    def fold(
+        self, rows: dict[UUID, dict[str, Any]], email_id: UUID, recorded: RecordedEvent
+    ) -> None:
         stored = REGISTRY.decode(recorded)
-        event, at, email_id = stored.event, occurred_at(stored), stream_id(recorded.stream)
+        event, at = stored.event, occurred_at(stored)
         if isinstance(event, EmailQueued):
             rows[email_id] = {
                 "email_id": email_id,

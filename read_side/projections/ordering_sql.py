@@ -7,18 +7,31 @@ list each, so the writer and the reader cannot disagree on a column or its type.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Connection, Dialect, MetaData, Table, TypeDecorator, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Dialect,
+    Index,
+    MetaData,
+    Table,
+    TypeDecorator,
+    select,
+)
 from sqlalchemy.sql.schema import SchemaItem
 
+from read_side.projection import Projection
 from read_side.targets.sql import SqlTx, dialect_insert
 from write_side.chunking import chunks
 from write_side.envelope import StoredEvent
+from write_side.eventstore import RecordedEvent
 
 _CENT = Decimal("0.01")
 
@@ -59,6 +72,45 @@ class BuildTables:
         if build not in self._made:
             self._made[build] = table_of(tx.table(projection, build), self.columns)
         return self._made[build]
+
+
+class RowPerStream(Projection[SqlTx]):
+    """A query model of one row per aggregate (per stream) in one table.
+
+    Each batch reads the rows of the streams its events belong to, folds the events into them
+    in Python (`fold`) and writes the rows back in one statement.
+    """
+
+    target_kind: ClassVar[str] = "sql"
+
+    def __init__(self, columns: Callable[[], Sequence[SchemaItem]]) -> None:
+        self._tables = BuildTables(columns)
+
+    def table(self, tx: SqlTx, build: int) -> Table:
+        """The table of `build`."""
+        return self._tables.of(tx, self.name, build)
+
+    def indexes(self, table: Table) -> Mapping[str, Sequence[Column[Any]]]:
+        """The indexes the queries need besides the primary key, by name: none by default."""
+        return {}
+
+    def create(self, tx: SqlTx, build: int) -> None:
+        table = self.table(tx, build)
+        table.create(tx.connection)
+        for name, columns in self.indexes(table).items():
+            Index(f"{table.name}_{name}", *columns).create(tx.connection)
+
+    def apply(self, events: Sequence[RecordedEvent], tx: SqlTx, build: int) -> None:
+        table = self.table(tx, build)
+        keys = sorted({stream_id(e.stream) for e in events})
+        rows = rows_by_key(tx.connection, table, keys)
+        for recorded in events:
+            self.fold(rows, stream_id(recorded.stream), recorded)
+        put_rows(tx.connection, table, [rows[key] for key in keys if key in rows])
+
+    @abstractmethod
+    def fold(self, rows: dict[UUID, dict[str, Any]], key: UUID, recorded: RecordedEvent) -> None:
+        """Fold one event of the stream of aggregate `key` into `rows` (its row made or changed)."""
 
 
 def put_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -107,6 +159,7 @@ def stream_id(stream: str) -> UUID:
 
 __all__ = [
     "MoneyCents",
+    "RowPerStream",
     "add_rows",
     "occurred_at",
     "put_rows",
