@@ -15,7 +15,7 @@ from api.cli_projections import deadletters_app, projections_app, worker
 from api.cli_reading import reading_store
 from api.cli_serve import serve, token
 from api.cli_simulate import simulate
-from api.console import err, out
+from api.console import err, listing, out
 from api.settings import InvalidSettings, load_settings
 from write_side.eventstore import EventFilter, RecordedEvent
 
@@ -78,19 +78,14 @@ def sample() -> None:
 @app.command("settings")
 def show_settings() -> None:
     """Print the effective settings (environment, `.env`, defaults), secrets masked."""
-    table = Table("setting")
-    table.add_column("value", overflow="fold")  # a long path or URL wraps, never cut short
+    table = listing("setting", "value")
     for name, value in load_settings().described().items():
         table.add_row(f"BOOKWORM_{name.upper()}", value)
     out().print(table)
 
 
 def _events_table(title: str, events: list[RecordedEvent]) -> Table:
-    table = Table(title=title)
-    for column in ("position", "stream", "rev", "type", "recorded at (UTC)", "bytes"):
-        # A narrow terminal folds a stream's name onto the next line, never cuts it short: it
-        # is what `events stream` is given next.
-        table.add_column(column, overflow="fold" if column == "stream" else "ellipsis")
+    table = listing("position", "stream", "rev", "type", "recorded at (UTC)", "bytes", title=title)
     for e in events:
         table.add_row(
             str(e.position),

@@ -9,10 +9,9 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.markup import escape
-from rich.table import Table
 
 from api import bootstrap
-from api.console import out
+from api.console import listing, out
 from api.settings import load_settings
 from write_side.bootstrap import HANDLERS, SWEEP_AFTER, sweep_reservations
 from write_side.domain import Command, DomainError
@@ -60,7 +59,7 @@ def _fields(model: type[BaseModel]) -> str:
 @commands_app.command("list")
 def list_commands() -> None:
     """Every command with its fields ([optional])."""
-    table = Table("command", "fields", "what")
+    table = listing("command", "fields", "what")
     for name, command in sorted(_commands().items()):
         doc = (command.__doc__ or "").strip().splitlines()
         table.add_row(name, escape(_fields(command)), escape(doc[0]) if doc else "")
@@ -104,7 +103,7 @@ def send(
             field = f" (field {broken.field})" if broken.field else ""
             out().print(f"[red]refused[/] {broken.rule}{field}: {broken}")
             raise typer.Exit(1) from None
-    table = Table("stream", "revision", "position", "events", "replayed")
+    table = listing("stream", "revision", "position", "events", "replayed")
     table.add_row(
         result.stream,
         str(result.revision),

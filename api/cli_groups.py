@@ -11,7 +11,7 @@ from rich.table import Table
 
 from api import bootstrap
 from api.cli_reading import reading_store
-from api.console import out
+from api.console import listing, out
 from api.settings import load_settings
 from write_side.eventstore import EventFilter, EventStore
 from write_side.groups import (
@@ -60,7 +60,7 @@ def list_groups() -> None:
 
     `info NAME` shows a group's settings, head and consumers.
     """
-    table = Table(
+    table = listing(
         "group",
         "source",
         "position",
@@ -96,7 +96,7 @@ def info(name: GroupName, stream: StreamOption = None) -> None:
     with _groups() as groups:
         found = groups.get_subscription_info(name, stream)
     out().print(_figures(found))
-    consumers = Table(
+    consumers = listing(
         "consumer",
         "in flight",
         "buffer",
@@ -120,7 +120,7 @@ def info(name: GroupName, stream: StreamOption = None) -> None:
 
 
 def _figures(i: GroupInfo) -> Table:
-    table = Table("", "", title=f"{i.group_name} on {i.event_source}", show_header=False)
+    table = listing("", "", title=f"{i.group_name} on {i.event_source}", show_header=False)
     start = "end" if i.from_end else _shown(i.start_position) if i.start_position else "start"
     rows = {
         "filter": "-" if i.filter is None else f"{i.filter.on} ~ {i.filter.regex}",

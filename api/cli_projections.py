@@ -9,11 +9,10 @@ from uuid import UUID
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from api import bootstrap
 from api.cli_reading import reading_store, reading_targets
-from api.console import out
+from api.console import listing, out
 from api.heap import freeze_startup_objects
 from api.settings import load_settings
 from pipelines import dead_letters
@@ -113,7 +112,7 @@ def worker(
 @projections_app.command("list")
 def list_projections() -> None:
     """Every projection: its target and the events it handles."""
-    table = Table("projection", "target", "handles", "side effects")
+    table = listing("projection", "target", "handles", "side effects")
     for p in bootstrap.projections():
         table.add_row(
             p.name, p.target_kind, f"{p.handles.on} ~ {p.handles.regex}", str(p.side_effects)
@@ -126,7 +125,7 @@ def status(projection: ProjectionNames = None) -> None:
     """Checkpoint, head, lag, rate, parked events and state of each projection."""
     settings = load_settings()
     chosen = bootstrap.projections(projection)
-    table = Table(
+    table = listing(
         "projection",
         "build",
         "state",
@@ -203,7 +202,16 @@ def list_letters(projection: ProjectionNames = None) -> None:
     """Parked events, oldest first."""
     settings = load_settings()
     chosen = bootstrap.projections(projection)
-    table = Table("projection", "build", "position", "stream", "type", "event id", "tries", "error")
+    table = listing(
+        "projection",
+        "build",
+        "position",
+        "stream",
+        "type",
+        "event id",
+        "tries",
+        "error",
+    )
     with reading_targets(settings, {p.target_kind for p in chosen}) as targets:
         for p in chosen:
             if p.target_kind not in targets:

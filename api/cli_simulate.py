@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from api.console import out
+from api.console import listing, out
 from api.settings import load_settings
 from api.simulator import SimulationConfig, SimulationReport, run_simulation
 from api.simulator.acting import SimulationError
@@ -110,17 +109,17 @@ def print_report(console: Console, report: SimulationReport) -> None:
         f"{outcome.abandoned_baskets:,} baskets left behind; "
         f"{outcome.forgotten_buyers:,} buyers forgotten"
     )
-    events = Table("event type", "events", title="events by type")
+    events = listing("event type", "events", title="events by type")
     for name, count in report.events.most_common():
         events.add_row(name, f"{count:,}")
     console.print(events)
-    commands = Table("command", "sent", "refused", "refused by rule", title="commands")
+    commands = listing("command", "sent", "refused", "refused by rule", title="commands")
     for name, sent in outcome.tally.sent.most_common():
         rules = {rule: n for (command, rule), n in outcome.tally.refused.items() if command == name}
         shown = ", ".join(f"{rule} {n:,}" for rule, n in sorted(rules.items()))
         commands.add_row(name, f"{sent:,}", f"{sum(rules.values()):,}", shown)
     console.print(commands)
-    orders = Table("order status", "orders", title="orders by status")
+    orders = listing("order status", "orders", title="orders by status")
     for status, count in sorted(outcome.orders.items()):
         orders.add_row(status, f"{count:,}")
     console.print(orders)

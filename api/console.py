@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 
 @functools.cache
@@ -18,3 +20,13 @@ def out() -> Console:
 def err() -> Console:
     """The console of error messages (standard error)."""
     return Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+
+def listing(*columns: str, **options: Any) -> Table:
+    """A table of the command line with these column headers: a narrow terminal folds a long
+    value onto more lines, never cuts it short with "…" (rich's default), since a stream's
+    name, a group's, an event id or a position is what a reader copies into a next command."""
+    table = Table(**options)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
