@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -108,6 +109,17 @@ class BookQuery(BaseModel):
     in_stock_only: bool = False
     sort: BookSort = BookSort.NAME
     descending: bool = False
+
+    @field_validator("max_price")
+    @classmethod
+    def _a_range(cls, max_price: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        """An upside-down price range is a mistake of the asker, not a question with no books."""
+        min_price = info.data.get("min_price")
+        if max_price is not None and min_price is not None and max_price < min_price:
+            raise PydanticCustomError(
+                "price_range", "must be at least min_price ({min_price})", {"min_price": min_price}
+            )
+        return max_price
 
 
 def list_books(

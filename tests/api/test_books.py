@@ -167,6 +167,7 @@ def test_any_of_the_categories_authors_and_words(api: ApiStack, library: Library
         ({"sort": "colour"}, "sort"),
         ({"min_price": "-1"}, "min_price"),
         ({"category_id": "poetry"}, "category_id"),
+        ({"min_price": "20", "max_price": "10"}, "max_price"),
     ],
 )
 def test_an_invalid_query_is_422_naming_the_parameter(
@@ -175,6 +176,16 @@ def test_an_invalid_query_is_422_naming_the_parameter(
     answer = api.client.get("/api/v1/books", params=query)
 
     assert [e["parameter"] for e in problem(answer, 422)["errors"]] == [parameter]
+
+
+def test_an_upside_down_price_range_says_which_way_up(api: ApiStack) -> None:
+    answer = api.client.get("/api/v1/books", params={"min_price": "20", "max_price": "10"})
+
+    assert problem(answer, 422)["errors"] == [
+        {"parameter": "max_price", "detail": "must be at least min_price (20)"}
+    ]
+    same = api.client.get("/api/v1/books", params={"min_price": "10", "max_price": "10"})
+    assert same.status_code == 200  # inclusive: a range of one price is a fair question
 
 
 # -- the detail ---------------------------------------------------------------------------------

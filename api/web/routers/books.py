@@ -9,13 +9,13 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.web.commands import CommandAnswer, Commands
 from api.web.deps import AdminCaller, Anyone, Paging, PlatformDep, QueryConn, rate_limited
 from api.web.freshness import Fresh, ReadState
-from api.web.problems import ProblemError, declared
+from api.web.problems import ProblemError, declared, validation_problem
 from api.web.responses import json_response, page_response
 from read_side.queries.catalog import BookQuery, BookSort, BookView, list_books
 from read_side.queries.catalog_cache import detail_key, load_book_detail
@@ -156,17 +156,22 @@ def books(
 ) -> Response:
     """A page of the books that pass every filter given (deleted books never appear), in the
     order asked for (by name by default)."""
-    query = BookQuery(
-        text=text,
-        min_price=min_price,
-        max_price=max_price,
-        category_ids=tuple(category_id or ()),
-        publisher_ids=tuple(publisher_id or ()),
-        author_ids=tuple(author_id or ()),
-        in_stock_only=in_stock_only,
-        sort=sort,
-        descending=descending,
-    )
+    try:
+        query = BookQuery(
+            text=text,
+            min_price=min_price,
+            max_price=max_price,
+            category_ids=tuple(category_id or ()),
+            publisher_ids=tuple(publisher_id or ()),
+            author_ids=tuple(author_id or ()),
+            in_stock_only=in_stock_only,
+            sort=sort,
+            descending=descending,
+        )
+    except ValidationError as error:  # a rule across parameters (the price range)
+        raise validation_problem(
+            [{**e, "loc": ("query", *e["loc"])} for e in error.errors()]
+        ) from None
     return page_response(request, list_books(conn, query, paging), read=read)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from read_side.queries.catalog import BookQuery, BookSort, list_books
 from read_side.queries.paging import Page, PageRequest
@@ -123,6 +124,11 @@ def test_price_bounds_are_inclusive(
         max_price=None if high is None else Decimal(high),
     )
     assert library.names(query) == expected.split()
+
+
+def test_an_upside_down_price_range_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"must be at least min_price \(20\)"):
+        BookQuery(min_price=Decimal("20"), max_price=Decimal("19.99"))
 
 
 def test_categories_and_publishers_any_of_them(library: Library) -> None:
