@@ -44,6 +44,44 @@ def test_a_commit_without_events_moves_the_version_only() -> None:
     assert notifier.wait_for_events(events, 0.01)
 
 
+def _switches(native_id: int) -> int:
+    """How many times the thread has given up its CPU to wait (Linux's count)."""
+    status = Path(f"/proc/self/task/{native_id}/status").read_text()
+    (line,) = (line for line in status.splitlines() if line.startswith("voluntary_ctxt_switches"))
+    return int(line.split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts switches in /proc")
+def test_a_commit_wakes_only_the_waiters_it_gives_something_to() -> None:
+    """A bookkeeping commit (a group's heartbeat: no events, no signal) wakes no waiter, only
+    to find nothing and sleep again; a commit with events wakes the waiters for events."""
+    notifier = ChangeNotifier.private()
+    since = notifier.events_version
+    started = threading.Event()
+    woken: list[bool] = []
+    waiter_id: list[int] = []
+
+    def wait() -> None:
+        waiter_id.append(threading.get_native_id())
+        started.set()
+        woken.append(notifier.wait_for_events(since, timeout=10.0))
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    started.wait()
+    wait_for(lambda: notifier._waiters == 1)
+    before = _switches(waiter_id[0])
+    for _ in range(200):
+        notifier.changed(events=False)
+        time.sleep(0.0005)  # give a woken waiter its turn, as separate commits would
+    asleep = _switches(waiter_id[0]) - before
+    notifier.changed(events=True)
+    thread.join(timeout=5)
+
+    assert woken == [True]
+    assert asleep < 20  # each of the 200 used to wake it (about 200 switches)
+
+
 def test_the_poller_tells_new_events_from_other_commits(tmp_path: Path) -> None:
     """Commits of another connection: an append moves both counters, a write to another
     table (as the subscription groups make) moves the version only."""

@@ -9,8 +9,9 @@ Three counters: `version` moves on every commit, `events_version` only on commit
 have added events, `signals_version` on commits that give waiters work without adding events
 (a subscription group handing events to other consumers, an operator changing a group): such a
 commit also bumps the `change_signals` row (`signal_change`) so that other processes see it.
-Catch-up subscriptions wait for new events and group consumers for new events or a signal, so
-the bookkeeping commits of the groups (claims, acknowledgements, heartbeats) wake nobody.
+Catch-up subscriptions wait for new events and group consumers for new events or a signal, each
+kind of wait on a condition of its own, so the bookkeeping commits of the groups (claims,
+acknowledgements, heartbeats) wake nobody, not even to find nothing new and sleep again.
 """
 
 from __future__ import annotations
@@ -52,7 +53,12 @@ class ChangeNotifier:
 
     def __init__(self, path: str | None) -> None:
         self._path = path
-        self._cond = threading.Condition()
+        # One lock, and a condition per kind of wait, so that a commit wakes only the threads
+        # it gives something to: a group's heartbeat wakes no catch-up subscription.
+        self._lock = threading.Lock()
+        self._any_commit = threading.Condition(self._lock)
+        self._new_events = threading.Condition(self._lock)
+        self._new_work = threading.Condition(self._lock)
         self._version = 0
         self._events_version = 0
         self._signals_version = 0
@@ -88,9 +94,9 @@ class ChangeNotifier:
                 return
             if self._path is not None:
                 self._shared.pop(self._path, None)
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._cond.notify_all()
+            self._notify(self._any_commit, self._new_events, self._new_work)
         self._someone_waits.set()
         if self._poller is not None:
             self._poller.join(timeout=2)
@@ -114,32 +120,37 @@ class ChangeNotifier:
     def changed(self, *, events: bool = True, signal: bool = False) -> None:
         """Signal a commit made by this process; `events=False` when it added none,
         `signal=True` when it was made with `signal_change`."""
-        with self._cond:
+        with self._lock:
             self._version += 1
             if events:
                 self._events_version += 1
             if signal:
                 self._signals_version += 1
             if self._waiters:
-                self._cond.notify_all()
+                self._notify(self._any_commit)
+                if events:
+                    self._notify(self._new_events)
+                if events or signal:
+                    self._notify(self._new_work)
 
     def wait_for_change(self, since: int, timeout: float) -> bool:
         """Block until the version differs from `since`; False on timeout or close."""
-        return self._wait(lambda: self._version != since, timeout)
+        return self._wait(self._any_commit, lambda: self._version != since, timeout)
 
     def wait_for_events(self, since: int, timeout: float) -> bool:
         """Block until the events version differs from `since`; False on timeout or close."""
-        return self._wait(lambda: self._events_version != since, timeout)
+        return self._wait(self._new_events, lambda: self._events_version != since, timeout)
 
     def wait_for_work(self, events_since: int, signals_since: int, timeout: float) -> bool:
         """Block until new events or a signal (see the versions); False on timeout or close."""
         return self._wait(
+            self._new_work,
             lambda: self._events_version != events_since or self._signals_version != signals_since,
             timeout,
         )
 
-    def _wait(self, moved: Callable[[], bool], timeout: float) -> bool:
-        with self._cond:
+    def _wait(self, cond: threading.Condition, moved: Callable[[], bool], timeout: float) -> bool:
+        with self._lock:
             if moved():
                 return True
             if self._closed:
@@ -147,17 +158,19 @@ class ChangeNotifier:
             self._waiters += 1
             self._start_polling()
             try:
-                return (
-                    self._cond.wait_for(lambda: moved() or self._closed, timeout)
-                    and not self._closed
-                )
+                return cond.wait_for(lambda: moved() or self._closed, timeout) and not self._closed
             finally:
                 self._waiters -= 1
 
     def wake_all(self) -> None:
         """Wake every waiter without a change (used when subscriptions are stopped)."""
-        with self._cond:
-            self._cond.notify_all()
+        with self._lock:
+            self._notify(self._any_commit, self._new_events, self._new_work)
+
+    @staticmethod
+    def _notify(*conditions: threading.Condition) -> None:
+        for cond in conditions:
+            cond.notify_all()
 
     def _start_polling(self) -> None:
         self._someone_waits.set()
