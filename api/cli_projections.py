@@ -140,10 +140,10 @@ def status(projection: ProjectionNames = None) -> None:
     )
     with (
         reading_store(settings) as store,
-        bootstrap.targets(settings, {p.target_kind for p in chosen}) as targets,
+        reading_targets(settings, {p.target_kind for p in chosen}) as targets,
     ):
         for p in chosen:
-            s = projection_status(store, p, targets[p.target_kind])
+            s = projection_status(store, p, targets.get(p.target_kind))  # None: never written
             table.add_row(
                 s.projection,
                 str(s.build),

@@ -16,20 +16,25 @@ LAG_COUNT_LIMIT = 1_000_000
 def projection_status(
     store: EventStore,
     projection: Projection,  # type: ignore[type-arg]
-    target: Target,
+    target: Target | None,
 ) -> ProjectionStatus:
     """Checkpoint and bookkeeping from the target, head and lag from the store, and the state
-    and rate its worker last reported (stopped when no live worker holds its lease)."""
+    and rate its worker last reported (stopped when no live worker holds its lease).
+
+    `target` None: a target never written (no embedded file yet), so nothing is built there.
+    """
     name = projection.name
-    with target.transaction() as tx:
-        build = tx.live_build(name) or 0
-        stored = tx.checkpoint(name, build) if build else None
-        parked = len(tx.dead_letters(name))
+    build, stored, parked, lease = 0, None, 0, None
+    if target is not None:
+        with target.transaction() as tx:
+            build = tx.live_build(name) or 0
+            stored = tx.checkpoint(name, build) if build else None
+            parked = len(tx.dead_letters(name))
+        lease = next((lease for lease in target.leases() if lease.projection == name), None)
     checkpoint = 0 if stored is None else stored.position
     head = store.head_position(projection.handles)
     behind = store.read_all_after(checkpoint, filter=projection.handles)
     lag_events = sum(1 for _ in itertools.islice(behind, LAG_COUNT_LIMIT))
-    lease = next((lease for lease in target.leases() if lease.projection == name), None)
     now = utcnow()
     reported = lease.status if lease is not None and lease.expires_at > now else {}
     lag_seconds = None

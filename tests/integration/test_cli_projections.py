@@ -29,6 +29,11 @@ def test_status_rebuild_and_status_again(runner: CliRunner, tmp_path: Path) -> N
     assert before.exit_code == 0, before.output
     assert "event_counts" in before.output
     assert "stopped" in before.output
+    row = next(line for line in before.output.splitlines() if "event_counts" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[:6] == ["event_counts", "0", "stopped", "0", "6", "6"]
+    assert not (tmp_path / "var" / "query.db").exists()  # a read: nothing built, nothing made
+    assert not (tmp_path / "var" / "warehouse").exists()
 
     rebuilt = runner.invoke(app, ["projections", "rebuild", "event_counts"])
     assert rebuilt.exit_code == 0, rebuilt.output
