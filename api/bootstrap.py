@@ -233,10 +233,6 @@ def written_targets(settings: Settings, kinds: set[str]) -> Iterator[dict[str, T
     target whose file does not exist yet holds nothing and is left out, not created.
     """
     require_event_store(settings)
-    present = set()
-    for kind in kinds:
-        path = target_file(settings, kind)
-        if path is None or path.exists():
-            present.add(kind)
+    present = {k for k in kinds if (path := target_file(settings, k)) is None or path.exists()}
     with targets(settings, present) as opened:
         yield opened
