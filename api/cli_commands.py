@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from rich.markup import escape
 
 from api import bootstrap
-from api.console import listing, out
+from api.console import counted, listing, out
 from api.settings import load_settings
 from write_side.bootstrap import HANDLERS, SWEEP_AFTER, sweep_reservations
 from write_side.domain import Command, DomainError
@@ -124,4 +124,4 @@ def sweep(
     """Free unique-name claims left by a crash between a claim and its owner's event."""
     with bootstrap.command_bus(load_settings()) as bus:
         freed = sweep_reservations(bus, older_than=timedelta(minutes=older_than_minutes))
-    out().print(f"freed {freed} orphaned reservation{'s' if freed != 1 else ''}")
+    out().print(f"freed {counted(freed, 'orphaned reservation')}")

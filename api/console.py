@@ -30,3 +30,8 @@ def listing(*columns: str, **options: Any) -> Table:
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 timer`, `7,900 timers`: a count with its noun, plural when it is not one."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -21,6 +21,7 @@ from rich.table import Table
 from sqlalchemy import Connection, create_engine, text
 
 from api import bootstrap
+from api.console import counted
 from api.demo_api import show_api_calls
 from api.settings import Settings
 from api.simulator import SimulationConfig, run_simulation
@@ -80,11 +81,14 @@ def run_platform_demo(
     )
     console.print("[bold]2. running the process managers, timers and projections to the end[/]")
     settled = settle(demo, config)
-    console.print(
-        f"   {settled['handled']:,} reactions, {settled['timers']:,} timers, "
-        f"{settled['published']:,} integration events, "
-        f"{settled['projected']:,} events projected in {settled['rounds']} rounds"
-    )
+    done = [
+        counted(settled["handled"], "reaction"),
+        counted(settled["timers"], "timer"),
+        counted(settled["published"], "integration event"),
+        f"{counted(settled['projected'], 'event')} projected in "
+        f"{counted(settled['rounds'], 'round')}",
+    ]
+    console.print(f"   {', '.join(done)}")
     console.print("[bold]3. summary[/] (from the query models)")
     summarize(demo, report.events, console)
     engine = create_engine(demo.query_db_url)

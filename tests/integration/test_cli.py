@@ -155,7 +155,7 @@ def test_the_demo_simulates_settles_and_summarises(runner: CliRunner, tmp_path: 
 
     # The integration events were published too: a recorder started now (a worker's) finds
     # every source recorded already.
-    (published,) = re.findall(r"timers, ([\d,]+) integration events,", done.output)
+    (published,) = re.findall(r"timers?, ([\d,]+) integration events?,", done.output)
     with SqliteEventStore(tmp_path / "var" / "demo" / "events.db") as store:
         messages = store.read_all(filter=EventFilter.stream_prefixes("integration-"))
         assert sum(1 for _ in messages) == int(published.replace(",", "")) > 0

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from api.console import listing
+from api.console import counted, listing
 
 STREAM = "ordersaga-f5679415-7bf7-52cf-b998-18c4d36f4d7f"
 GROUP = "catalog_rating_update"
@@ -32,3 +32,12 @@ def test_a_narrow_table_folds_every_value_whole() -> None:
 
 def test_a_wide_table_keeps_each_row_on_one_line() -> None:
     assert rendered(200) == [[GROUP, STREAM, "1234567890", "1234567000", "31220", "0 (0)"]]
+
+
+def test_a_count_says_its_noun_in_the_plural_unless_it_is_one() -> None:
+    assert [counted(n, "timer") for n in (0, 1, 2, 7_900)] == [
+        "0 timers",
+        "1 timer",
+        "2 timers",
+        "7,900 timers",
+    ]
