@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, make_url
 
-from api.settings import Settings
+from api.settings import Settings, embedded_urls
 from pipelines.process_managers import ProcessManagerRunner
 from pipelines.timers import TimerService, timer_service
 from pipelines.worker import Service
@@ -64,7 +64,8 @@ def require_event_store(settings: Settings) -> None:
 
 def _where_the_events_are(settings: Settings) -> str:
     demo = settings.demo_path
-    if (demo / "events.db").exists():
+    demo_events = embedded_store_file(embedded_urls(demo)["event_store"])
+    if demo_events is not None and demo_events.exists():
         return f"the demo's store is in {demo} (set BOOKWORM_DATA_DIR={demo})"
     return (
         f"nothing has been written there yet (`bookworm demo` writes its store into {demo}, "

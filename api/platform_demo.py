@@ -23,7 +23,7 @@ from sqlalchemy import Connection, create_engine, text
 from api import bootstrap
 from api.console import counted
 from api.demo_api import show_api_calls
-from api.settings import Settings
+from api.settings import Settings, embedded_urls
 from api.simulator import SimulationConfig, run_simulation
 from pipelines.process_managers import ProcessManagerRunner
 from pipelines.runner import ProjectionRunner, RunnerSettings
@@ -52,9 +52,7 @@ def demo_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
             "data_dir": root,
-            "event_store": f"sqlite:///{root / 'events.db'}",
-            "query_db_url": f"sqlite:///{root / 'query.db'}",
-            "key_store_url": f"sqlite:///{root / 'keys.db'}",
+            **embedded_urls(root),
             "redis_url": None,
             "smtp_url": None,
             "amqp_url": None,

@@ -82,13 +82,9 @@ class Settings(BaseSettings):
     def _derive_defaults(cls, values: Any) -> Any:
         if not isinstance(values, dict):
             return values
-        data_dir = Path(values.get("data_dir") or "var")
-        if not values.get("event_store"):
-            values["event_store"] = f"sqlite:///{data_dir / 'events.db'}"
-        if not values.get("query_db_url"):
-            values["query_db_url"] = f"sqlite:///{data_dir / 'query.db'}"
-        if not values.get("key_store_url"):
-            values["key_store_url"] = f"sqlite:///{data_dir / 'keys.db'}"
+        for name, url in embedded_urls(Path(values.get("data_dir") or "var")).items():
+            if not values.get(name):
+                values[name] = url
         return values
 
     @property
@@ -136,6 +132,15 @@ class Settings(BaseSettings):
             else:
                 shown[name] = "(unset)" if value is None else str(value)
         return shown
+
+
+def embedded_urls(data_dir: Path) -> dict[str, str]:
+    """The embedded stores' connection strings in `data_dir`: events, query tables, keys."""
+    return {
+        "event_store": f"sqlite:///{data_dir / 'events.db'}",
+        "query_db_url": f"sqlite:///{data_dir / 'query.db'}",
+        "key_store_url": f"sqlite:///{data_dir / 'keys.db'}",
+    }
 
 
 class InvalidSettings(ValueError):
